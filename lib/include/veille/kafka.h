@@ -1,0 +1,47 @@
+#ifndef VEILLE_KAFKA_H
+#define VEILLE_KAFKA_H
+/* librdkafka glue shared by every daemon: clients built from the
+ * configuration, logs routed to our log on the main thread, and a producer
+ * whose delivery reports come back to the caller with its opaque. */
+#include <librdkafka/rdkafka.h>
+#include "veille/conf.h"
+#include "veille/out.h"
+#include "veille/err.h"
+
+/** @brief Called on the polling thread for every delivery report.
+ * @param opaque what was given to vl_producer_send. @param kerr 0 when
+ * delivered. */
+typedef void vl_dr_fn(void *ctx, void *opaque, rd_kafka_resp_err_t kerr,
+                      const rd_kafka_message_t *rkm);
+
+struct vl_producer;
+
+/** @returns new idempotent producer configured from @p cf (client.id is
+ * @p client_id unless set), or NULL with err set (VL_FATAL). */
+struct vl_producer *vl_producer_new(const struct vl_conf *cf,
+                                    const char *client_id, vl_dr_fn *dr,
+                                    void *ctx, struct vl_err *err);
+/** @brief Produce one record (copied). While the producer queue is full it
+ * serves delivery reports and waits (backpressure); it gives up only when a
+ * stop was requested, with VL_RETRY. */
+enum vl_rc vl_producer_send(struct vl_producer *p, const struct vl_rec *rec,
+                            void *opaque, struct vl_err *err);
+/** @brief Serve delivery reports and logs. */
+void vl_producer_poll(struct vl_producer *p, int timeout_ms);
+/** @returns the number of messages still undelivered after the flush. */
+int vl_producer_flush(struct vl_producer *p, int timeout_ms);
+/** @returns messages and requests still in the producer queue. */
+int vl_producer_outq(struct vl_producer *p);
+/** @returns true once librdkafka reported a fatal error. */
+int vl_producer_failed(struct vl_producer *p);
+rd_kafka_t *vl_producer_rk(struct vl_producer *p);
+void vl_producer_destroy(struct vl_producer *p);
+
+/** @brief Common client settings: logs through vl_log (log.queue on the
+ * main thread), error_cb that stops the process on a fatal error.
+ * @param kc borrowed. */
+void vl_kafka_conf_common(rd_kafka_conf_t *kc);
+/** @brief Serve librdkafka logs queued on @p rk (call from the main loop). */
+void vl_kafka_serve_logs(rd_kafka_t *rk);
+
+#endif

@@ -1,0 +1,181 @@
+#include <stdlib.h>
+#include <string.h>
+#include "veille/kafka.h"
+#include "veille/daemon.h"
+#include "veille/log.h"
+#include "veille/mem.h"
+
+struct vl_producer {
+        rd_kafka_t *rk;
+        vl_dr_fn *dr;
+        void *ctx;
+};
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
+                   const char *buf)
+{
+        (void)rk;
+        /* librdkafka uses syslog levels too; its 6 (info) is chatty */
+        VL_LOG(level < VL_LOG_ERR ? VL_LOG_ERR : level, "kafka", "%s: %s",
+               fac, buf);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+        char fatal[256];
+
+        (void)opaque;
+        if (err == RD_KAFKA_RESP_ERR__FATAL) {
+                rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+                VL_ERROR("kafka", "fatal error: %s: stopping", fatal);
+                vl_daemon_request_stop();
+                return;
+        }
+        /* transport errors and all-brokers-down are retried by librdkafka */
+        VL_WARN("kafka", "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err),
+                reason);
+}
+
+void vl_kafka_conf_common(rd_kafka_conf_t *kc)
+{
+        char errstr[128];
+
+        rd_kafka_conf_set_log_cb(kc, log_cb);
+        rd_kafka_conf_set_error_cb(kc, error_cb);
+        /* logs on our main thread, through vl_kafka_serve_logs or poll */
+        rd_kafka_conf_set(kc, "log.queue", "true", errstr, sizeof(errstr));
+}
+
+void vl_kafka_serve_logs(rd_kafka_t *rk)
+{
+        rd_kafka_poll(rk, 0);
+}
+
+static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *rkm,
+                      void *opaque)
+{
+        struct vl_producer *p = opaque;
+
+        (void)rk;
+        if (p->dr)
+                p->dr(p->ctx, rkm->_private, rkm->err, rkm);
+}
+
+struct vl_producer *vl_producer_new(const struct vl_conf *cf,
+                                    const char *client_id, vl_dr_fn *dr,
+                                    void *ctx, struct vl_err *err)
+{
+        rd_kafka_conf_t *kc = rd_kafka_conf_new();
+        struct vl_producer *p = vl_xcalloc(1, sizeof(*p));
+        char errstr[512];
+        static const char *const defaults[][2] = {
+                /* no duplicates or reordering on retry; implies acks=all */
+                {"enable.idempotence", "true"},
+                /* pages are HTML: zstd shrinks them several times */
+                {"compression.type", "zstd"},
+                {"linger.ms", "10"},
+                /* a page event can be several MiB (see docs/operations.md) */
+                {"message.max.bytes", "16777216"},
+        };
+
+        p->dr = dr;
+        p->ctx = ctx;
+        vl_kafka_conf_common(kc);
+        rd_kafka_conf_set_dr_msg_cb(kc, dr_msg_cb);
+        rd_kafka_conf_set_opaque(kc, p);
+        rd_kafka_conf_set(kc, "client.id", client_id, errstr, sizeof(errstr));
+        for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+                rd_kafka_conf_set(kc, defaults[i][0], defaults[i][1], errstr,
+                                  sizeof(errstr));
+        if (vl_conf_kafka_apply(cf, kc, RD_KAFKA_PRODUCER, err) != VL_OK) {
+                err->rc = VL_FATAL;
+                goto fail;
+        }
+        p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, sizeof(errstr));
+        if (!p->rk) {
+                vl_err_set(err, VL_FATAL, "cannot create producer: %s", errstr);
+                goto fail;
+        }
+        kc = NULL; /* rd_kafka_new took it */
+        rd_kafka_set_log_queue(p->rk, NULL);
+        return p;
+fail:
+        if (kc)
+                rd_kafka_conf_destroy(kc);
+        free(p);
+        return NULL;
+}
+
+enum vl_rc vl_producer_send(struct vl_producer *p, const struct vl_rec *rec,
+                            void *opaque, struct vl_err *err)
+{
+        for (;;) {
+                rd_kafka_headers_t *hdrs =
+                        rd_kafka_headers_new((size_t)rec->nhdrs);
+                rd_kafka_resp_err_t kerr;
+
+                for (int i = 0; i < rec->nhdrs; i++)
+                        rd_kafka_header_add(hdrs, rec->hdrs[i].name, -1,
+                                            rec->hdrs[i].value, -1);
+                kerr = rd_kafka_producev(
+                        p->rk, RD_KAFKA_V_TOPIC(rec->topic),
+                        RD_KAFKA_V_KEY(rec->key,
+                                       rec->key ? strlen(rec->key) : 0),
+                        RD_KAFKA_V_VALUE(rec->value, rec->len),
+                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque),
+                        RD_KAFKA_V_END);
+                if (!kerr)
+                        return VL_OK; /* the message owns hdrs now */
+                rd_kafka_headers_destroy(hdrs);
+                if (kerr != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                        return vl_err_set(err,
+                                          kerr == RD_KAFKA_RESP_ERR__FATAL ||
+                                                          rd_kafka_fatal_error(
+                                                                  p->rk, NULL,
+                                                                  0)
+                                                  ? VL_FATAL
+                                                  : VL_REJECT,
+                                          "cannot produce to '%s': %s",
+                                          rec->topic, rd_kafka_err2str(kerr));
+                /* backpressure: serve delivery reports until there is room */
+                rd_kafka_poll(p->rk, 100);
+                if (rd_kafka_fatal_error(p->rk, NULL, 0))
+                        return vl_err_set(err, VL_FATAL,
+                                          "producer failed while queue full");
+        }
+}
+
+void vl_producer_poll(struct vl_producer *p, int timeout_ms)
+{
+        rd_kafka_poll(p->rk, timeout_ms);
+}
+
+int vl_producer_flush(struct vl_producer *p, int timeout_ms)
+{
+        rd_kafka_flush(p->rk, timeout_ms);
+        return rd_kafka_outq_len(p->rk);
+}
+
+int vl_producer_outq(struct vl_producer *p)
+{
+        return rd_kafka_outq_len(p->rk);
+}
+
+int vl_producer_failed(struct vl_producer *p)
+{
+        return rd_kafka_fatal_error(p->rk, NULL, 0) != 0;
+}
+
+rd_kafka_t *vl_producer_rk(struct vl_producer *p)
+{
+        return p->rk;
+}
+
+void vl_producer_destroy(struct vl_producer *p)
+{
+        if (!p)
+                return;
+        rd_kafka_destroy(p->rk);
+        free(p);
+}
