@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "veille/codec.h"
 #include "veille/log.h"
 
 int vl_log_level = VL_LOG_INFO;
@@ -62,16 +62,11 @@ void vl_log_write(int lvl, const char *comp, const char *fmt, ...)
                 r = snprintf(line, sizeof(line), "<%d>%s: ", lvl,
                              comp ? comp : "main");
         } else {
-                struct timespec ts;
-                struct tm tm;
-                char tbuf[32];
+                char now[32];
 
-                clock_gettime(CLOCK_REALTIME, &ts);
-                gmtime_r(&ts.tv_sec, &tm);
-                strftime(tbuf, sizeof(tbuf), "%Y-%m-%dT%H:%M:%S", &tm);
-                r = snprintf(line, sizeof(line), "%s.%03dZ %s %s[%s]: ", tbuf,
-                             (int)(ts.tv_nsec / 1000000), level_names[lvl],
-                             log_prog, comp ? comp : "main");
+                vl_time_rfc3339(now);
+                r = snprintf(line, sizeof(line), "%s %s %s[%s]: ", now,
+                             level_names[lvl], log_prog, comp ? comp : "main");
         }
         if (r > 0)
                 n = (size_t)r < sizeof(line) ? (size_t)r : sizeof(line) - 1;

@@ -98,7 +98,7 @@ struct vl_rec *vl_out_json_take(struct vl_out *out, const char *topic,
                                 const char *key, const char *ce_type,
                                 json_t *data)
 {
-        char *s = json_dumps(data, JSON_COMPACT);
+        char *s = json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(15));
         struct vl_rec *rec;
         char now[32], *id;
 
