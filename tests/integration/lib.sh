@@ -1,0 +1,134 @@
+# Shared helpers for the integration tests: each test runs the real binaries
+# as separate processes against its own veille-devbroker and fixture server,
+# over loopback. Source it, then call vl_init.
+set -euo pipefail
+
+VL_SOURCE_DIR=${VL_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+VL_BUILD_DIR=${VL_BUILD_DIR:-$VL_SOURCE_DIR/build/dev}
+# one multiplier for every timeout: the sanitizer build runs slower
+if [ -z "${VL_TIMEOUT_MULT:-}" ]; then
+  case "$VL_BUILD_DIR" in *san*) VL_TIMEOUT_MULT=3 ;; *) VL_TIMEOUT_MULT=1 ;; esac
+fi
+
+VL_PIDS=()
+VL_TMP=""
+
+vl_bin() { echo "$VL_BUILD_DIR/$1/veille-$2"; }
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+fail() { log "FAIL: $*"; exit 1; }
+
+vl_cleanup() {
+  local rc=$?
+  # stop in reverse order of start, each before the next, so the daemons
+  # drain and commit while the broker is still up
+  for ((i = ${#VL_PIDS[@]} - 1; i >= 0; i--)); do
+    local pid=${VL_PIDS[i]}
+    kill -TERM "$pid" 2>/dev/null || continue
+    for _ in $(seq $((100 * VL_TIMEOUT_MULT))); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [ $rc -ne 0 ] && [ -n "$VL_TMP" ]; then
+    for f in "$VL_TMP"/*.log; do
+      [ -f "$f" ] || continue
+      echo "----- $(basename "$f") (last 40 lines)" >&2
+      tail -n 40 "$f" >&2
+    done
+  fi
+  [ -n "$VL_TMP" ] && [ -z "${VL_KEEP:-}" ] && rm -rf "$VL_TMP"
+  exit $rc
+}
+
+vl_init() {
+  VL_TMP=$(mktemp -d /tmp/veille-it.XXXXXX)
+  trap vl_cleanup EXIT
+  trap 'exit 130' INT TERM
+  for b in tools/devbroker tools/fixture-httpd parser/parser; do
+    [ -x "$(vl_bin "${b%%/*}" "${b##*/}")" ] || fail "not built: $b"
+  done
+}
+
+# wait_until TIMEOUT_S CMD...: poll CMD every 0.2 s
+wait_until() {
+  local t=$(( $1 * VL_TIMEOUT_MULT )); shift
+  local end=$((SECONDS + t))
+  until "$@"; do
+    [ $SECONDS -lt $end ] || return 1
+    sleep 0.2
+  done
+}
+
+# start_broker [PARTITIONS]: sets BOOT
+start_broker() {
+  local parts=${1:-4}
+  "$(vl_bin tools devbroker)" --partitions "$parts" \
+    --bootstrap-file "$VL_TMP/bootstrap" >"$VL_TMP/devbroker.out" 2>"$VL_TMP/devbroker.log" &
+  VL_PIDS+=($!)
+  wait_until 20 test -s "$VL_TMP/bootstrap" || fail "devbroker did not start"
+  BOOT=$(cat "$VL_TMP/bootstrap")
+  export BOOT
+  log "devbroker at $BOOT"
+}
+
+# start_fixture ROOT [ARGS...]: sets BASE (http://127.0.0.1:PORT)
+start_fixture() {
+  local root=$1; shift
+  "$(vl_bin tools fixture-httpd)" --root "$root" --port-file "$VL_TMP/http.port" "$@" \
+    >"$VL_TMP/fixture.out" 2>"$VL_TMP/fixture.log" &
+  VL_PIDS+=($!)
+  wait_until 20 test -s "$VL_TMP/http.port" || fail "fixture server did not start"
+  BASE="http://127.0.0.1:$(cat "$VL_TMP/http.port")"
+  export BASE
+  log "fixture server at $BASE"
+}
+
+# Settings every daemon gets against the mock (see docs/testing.md).
+vl_kafka_args() {
+  echo -X "bootstrap.servers=$BOOT" -X session.timeout.ms=6000 \
+    -X heartbeat.interval.ms=1000 -X topic.metadata.refresh.interval.ms=2000
+}
+
+# start_daemon NAME [ARGS...]: starts veille-NAME, sets PID_<NAME>
+start_daemon() {
+  local name=$1; shift
+  # shellcheck disable=SC2046
+  "$(vl_bin "$name" "$name")" $(vl_kafka_args) "$@" >>"$VL_TMP/$name.out" 2>>"$VL_TMP/$name.log" &
+  local pid=$!
+  VL_PIDS+=($pid)
+  printf -v "PID_${name^^}" '%s' "$pid"
+  log "started veille-$name (pid $pid)"
+}
+
+# consume TOPIC OUTFILE: all messages currently in TOPIC as "key<TAB>value"
+consume() {
+  timeout $((30 * VL_TIMEOUT_MULT)) kcat -C -b "$BOOT" -t "$1" -o beginning -e -q \
+    -f '%k\t%s\n' >"$2" 2>"$VL_TMP/kcat.log" || true
+}
+
+# count_unique_keys TOPIC: distinct keys in TOPIC
+count_unique_keys() {
+  consume "$1" "$VL_TMP/count.$1"
+  cut -f1 "$VL_TMP/count.$1" | sort -u | grep -c . || true
+}
+
+# wait_keys TOPIC N TIMEOUT_S: until TOPIC holds N distinct keys
+wait_keys() {
+  local topic=$1 n=$2 t=$3
+  _have_keys() { [ "$(count_unique_keys "$topic")" -ge "$n" ]; }
+  wait_until "$t" _have_keys
+}
+
+# metric NAME METRIC: the value of METRIC from veille-NAME's /metrics (the
+# daemon must run with --metrics.listen 127.0.0.1:0; its port is in its log)
+metric() {
+  local port
+  port=$(grep -o 'serving /metrics and /healthz on http://127.0.0.1:[0-9]*' "$VL_TMP/$1.log" |
+    tail -1 | sed 's/.*://')
+  [ -n "$port" ] || { echo 0; return; }
+  curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics" 2>/dev/null |
+    awk -v m="$2" '$1 ~ "^"m"[{ ]" {print $2; found=1} END {if (!found) print 0}'
+}
