@@ -393,6 +393,8 @@ static rd_kafka_t *consumer_new(struct runner *r, struct vl_err *err)
                  * offsets are committed in the background */
                 {"enable.auto.offset.store", "false"},
                 {"enable.auto.commit", "true"},
+                /* a crash repeats at most this much work */
+                {"auto.commit.interval.ms", "1000"},
                 /* a new group must not skip what was produced before it */
                 {"auto.offset.reset", "earliest"},
         };
