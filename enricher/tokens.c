@@ -1,0 +1,374 @@
+/* Tokenizer and folding: words, their folded match keys and their offsets
+ * in code points, in one pass over the text. */
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+#include "veille/mem.h"
+#include "enricher.h"
+
+enum cclass { C_SPACE, C_NEWLINE, C_HYPHEN, C_APOS, C_DOT, C_PUNCT, C_WORD,
+              C_MARK };
+
+void enricher_tokens_init(struct enricher_tokens *tk)
+{
+        memset(tk, 0, sizeof(*tk));
+}
+
+void enricher_tokens_release(struct enricher_tokens *tk)
+{
+        free(tk->v);
+        free(tk->fold);
+        memset(tk, 0, sizeof(*tk));
+}
+
+static uint64_t mix64(uint64_t x)
+{
+        x ^= x >> 30;
+        x *= 0xbf58476d1ce4e5b9ULL;
+        x ^= x >> 27;
+        x *= 0x94d049bb133111ebULL;
+        x ^= x >> 31;
+        return x;
+}
+
+uint64_t enricher_hash_bytes(const char *p, size_t n)
+{
+        uint64_t h = 0xcbf29ce484222325ULL;
+
+        for (size_t i = 0; i < n; i++) {
+                h ^= (unsigned char)p[i];
+                h *= 0x100000001b3ULL;
+        }
+        return mix64(h ^ n);
+}
+
+uint64_t enricher_hash_seq(uint64_t seq, uint64_t tokhash)
+{
+        return mix64(seq * 0x9e3779b97f4a7c15ULL + tokhash);
+}
+
+static enum cclass classify(int32_t cp)
+{
+        if (cp < 0x80) {
+                if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+                    (cp >= '0' && cp <= '9'))
+                        return C_WORD;
+                switch (cp) {
+                case ' ': case '\t': case '\r': case '\f': case '\v':
+                        return C_SPACE;
+                case '\n':
+                        return C_NEWLINE;
+                case '-':
+                        return C_HYPHEN;
+                case '\'': case '`':
+                        return C_APOS;
+                case '.':
+                        return C_DOT;
+                default:
+                        return C_PUNCT;
+                }
+        }
+        switch (cp) {
+        case 0x2018: case 0x2019: case 0x02bc: case 0x00b4: case 0x2032:
+                return C_APOS;
+        case 0x2010: case 0x2011:
+                return C_HYPHEN;
+        case 0x2028: case 0x2029: case 0x0085:
+                return C_NEWLINE;
+        default:
+                break;
+        }
+        switch (utf8proc_category(cp)) {
+        case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL:
+        case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
+        case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_ND:
+        case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+                return C_WORD;
+        case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC:
+        case UTF8PROC_CATEGORY_ME:
+                return C_MARK;
+        case UTF8PROC_CATEGORY_ZS: case UTF8PROC_CATEGORY_CF:
+                return C_SPACE;
+        default:
+                return C_PUNCT;
+        }
+}
+
+/* 1 uppercase, -1 lowercase, 0 neither (digits, CJK, modifier letters) */
+static int letter_case(int32_t cp)
+{
+        if (cp < 0x80) {
+                if (cp >= 'A' && cp <= 'Z')
+                        return 1;
+                if (cp >= 'a' && cp <= 'z')
+                        return -1;
+                return 0;
+        }
+        switch (utf8proc_category(cp)) {
+        case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LT:
+                return 1;
+        case UTF8PROC_CATEGORY_LL:
+                return -1;
+        default:
+                return 0;
+        }
+}
+
+static int is_letter(int32_t cp)
+{
+        if (cp < 0x80)
+                return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
+        switch (utf8proc_category(cp)) {
+        case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL:
+        case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
+        case UTF8PROC_CATEGORY_LO:
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+static void fold_reserve(struct enricher_tokens *tk, size_t more)
+{
+        if (tk->flen + more <= tk->fcap)
+                return;
+        tk->fcap = tk->fcap ? tk->fcap * 2 : 4096;
+        while (tk->fcap < tk->flen + more)
+                tk->fcap *= 2;
+        tk->fold = vl_xrealloc(tk->fold, tk->fcap);
+}
+
+static void fold_put(struct enricher_tokens *tk, const char *p, size_t n)
+{
+        fold_reserve(tk, n);
+        memcpy(tk->fold + tk->flen, p, n);
+        tk->flen += n;
+}
+
+/* Append the folded form of one code point. */
+static void fold_cp(struct enricher_tokens *tk, int32_t cp)
+{
+        utf8proc_int32_t out[16];
+        utf8proc_uint8_t enc[4];
+        utf8proc_ssize_t n;
+        int last = 0;
+
+        if (cp < 0x80) {
+                char c = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
+
+                fold_put(tk, &c, 1);
+                return;
+        }
+        switch (cp) { /* letters Unicode does not decompose */
+        case 0x0152: case 0x0153:
+                fold_put(tk, "oe", 2);
+                return;
+        case 0x00c6: case 0x00e6:
+                fold_put(tk, "ae", 2);
+                return;
+        case 0x00d8: case 0x00f8:
+                fold_put(tk, "o", 1);
+                return;
+        case 0x0141: case 0x0142:
+                fold_put(tk, "l", 1);
+                return;
+        case 0x0110: case 0x0111:
+                fold_put(tk, "d", 1);
+                return;
+        default:
+                break;
+        }
+        n = utf8proc_decompose_char(cp, out, 16,
+                                    UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE |
+                                    UTF8PROC_COMPAT | UTF8PROC_STRIPMARK,
+                                    &last);
+        if (n < 0 || n > 16) { /* unassigned or oversized: keep as is */
+                out[0] = cp;
+                n = 1;
+        }
+        for (utf8proc_ssize_t i = 0; i < n; i++) {
+                utf8proc_ssize_t m = utf8proc_encode_char(out[i], enc);
+
+                fold_put(tk, (const char *)enc, (size_t)m);
+        }
+}
+
+/* The gap since the previous token, accumulated character by character. */
+struct gap {
+        unsigned newlines, spaces, hyphens, apos, dots, punct, blank_line;
+        int line_has_text; /* since the last newline, anything but blanks */
+};
+
+static uint16_t gap_flags(const struct gap *g, int first)
+{
+        uint16_t f = 0;
+
+        if (first || g->newlines)
+                f |= ENRICHER_TOK_LINE;
+        if (first || g->blank_line)
+                f |= ENRICHER_TOK_PARA;
+        if (first || g->newlines)
+                return f;
+        /* a spaced dash (" - ") separates, a hyphen joins */
+        if (!g->punct && !g->dots && g->hyphens + g->apos <= 2 &&
+            !(g->hyphens && g->spaces))
+                f |= ENRICHER_TOK_JOIN;
+        if (!g->punct && !g->dots && g->hyphens == 1 && !g->apos &&
+            !g->spaces)
+                f |= ENRICHER_TOK_HYPHEN;
+        if (!g->punct && g->dots == 1 && !g->hyphens && !g->apos)
+                f |= ENRICHER_TOK_DOT;
+        return f;
+}
+
+static struct enricher_tok *tok_push(struct enricher_tokens *tk)
+{
+        if (tk->n == tk->cap) {
+                tk->cap = tk->cap ? tk->cap * 2 : 256;
+                tk->v = vl_xrealloc(tk->v, tk->cap * sizeof(*tk->v));
+        }
+        return memset(&tk->v[tk->n++], 0, sizeof(*tk->v));
+}
+
+static void tok_finish(struct enricher_tokens *tk, struct enricher_tok *t,
+                       int nlower)
+{
+        t->f1 = (uint32_t)tk->flen;
+        t->h = enricher_hash_bytes(tk->fold + t->f0, t->f1 - t->f0);
+        if (t->nlet >= 2 && nlower == 0 && t->upmask)
+                t->flags |= ENRICHER_TOK_ALLCAPS;
+}
+
+void enricher_tokenize(struct enricher_tokens *tk, const char *s, size_t len)
+{
+        const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+        struct enricher_tok *t = NULL; /* the token being read */
+        struct gap g;
+        size_t i = 0;
+        uint32_t cp_i = 0;
+        int nlower = 0, prev_case = 0, first = 1;
+
+        tk->n = 0;
+        tk->flen = 0;
+        memset(&g, 0, sizeof(g));
+        while (i < len) {
+                utf8proc_int32_t cp;
+                utf8proc_ssize_t k = utf8proc_iterate(
+                        p + i, (utf8proc_ssize_t)(len - i), &cp);
+                enum cclass cc;
+
+                if (k <= 0) { /* invalid byte: a separator of one code point */
+                        cp = 0xfffd;
+                        k = 1;
+                }
+                cc = classify(cp);
+                if (cc == C_MARK && !t)
+                        cc = C_PUNCT;
+                if (cc == C_WORD && t && prev_case < 0 && letter_case(cp) > 0 &&
+                    t->nlet >= 4 && t->nlet < 16 && (t->upmask & ~1u) == 0 &&
+                    nlower + (t->upmask & 1) == t->nlet) {
+                        /* "défenseBurkina": a caption glued to the text */
+                        tok_finish(tk, t, nlower);
+                        t = NULL;
+                        g.punct = 1;
+                }
+                if (cc == C_WORD || cc == C_MARK) {
+                        if (!t) {
+                                t = tok_push(tk);
+                                t->b0 = (uint32_t)i;
+                                t->c0 = cp_i;
+                                t->f0 = (uint32_t)tk->flen;
+                                t->flags = gap_flags(&g, first);
+                                first = 0;
+                                nlower = 0;
+                                prev_case = 0;
+                                memset(&g, 0, sizeof(g));
+                        }
+                        if (cc == C_WORD && cp < 0x80 && cp >= '0' &&
+                            cp <= '9')
+                                t->flags |= ENRICHER_TOK_DIGIT;
+                        if (cc == C_WORD && is_letter(cp)) {
+                                int lc = letter_case(cp);
+
+                                if (lc > 0) {
+                                        if (t->nlet < 16)
+                                                t->upmask |=
+                                                        (uint16_t)(1u
+                                                                   << t->nlet);
+                                        if (t->nlet == 0)
+                                                t->flags |= ENRICHER_TOK_CAP;
+                                        else if (prev_case < 0)
+                                                t->flags |= ENRICHER_TOK_MIXED;
+                                } else if (lc < 0) {
+                                        nlower++;
+                                }
+                                if (lc)
+                                        prev_case = lc;
+                                if (t->nlet < UINT16_MAX)
+                                        t->nlet++;
+                        }
+                        fold_cp(tk, cp);
+                        t->b1 = (uint32_t)(i + (size_t)k);
+                        t->c1 = cp_i + 1;
+                } else {
+                        if (t) {
+                                tok_finish(tk, t, nlower);
+                                t = NULL;
+                        }
+                        switch (cc) {
+                        case C_NEWLINE:
+                                if (!g.line_has_text && g.newlines)
+                                        g.blank_line = 1;
+                                g.newlines++;
+                                g.line_has_text = 0;
+                                break;
+                        case C_SPACE:
+                                g.spaces++;
+                                break;
+                        case C_HYPHEN:
+                                g.hyphens++;
+                                g.line_has_text = 1;
+                                break;
+                        case C_APOS:
+                                g.apos++;
+                                g.line_has_text = 1;
+                                break;
+                        case C_DOT:
+                                g.dots++;
+                                g.line_has_text = 1;
+                                break;
+                        default:
+                                g.punct++;
+                                g.line_has_text = 1;
+                                break;
+                        }
+                }
+                i += (size_t)k;
+                cp_i++;
+        }
+        if (t)
+                tok_finish(tk, t, nlower);
+        tk->ncp = cp_i;
+}
+
+char *enricher_fold_new(const char *s)
+{
+        struct enricher_tokens tk;
+        char *out, *o;
+
+        enricher_tokens_init(&tk);
+        enricher_tokenize(&tk, s, strlen(s));
+        out = o = vl_xmalloc(tk.flen + tk.n + 1);
+        for (size_t i = 0; i < tk.n; i++) {
+                size_t n;
+                const char *f = enricher_tok_fold(&tk, i, &n);
+
+                if (i)
+                        *o++ = ' ';
+                memcpy(o, f, n);
+                o += n;
+        }
+        *o = '\0';
+        enricher_tokens_release(&tk);
+        return out;
+}
