@@ -138,8 +138,10 @@ enum vl_rc vl_producer_send(struct vl_producer *p, const struct vl_rec *rec,
                                                   : VL_REJECT,
                                           "cannot produce to '%s': %s",
                                           rec->topic, rd_kafka_err2str(kerr));
-                /* backpressure: serve delivery reports until there is room */
+                /* backpressure: serve delivery reports until there is room,
+                 * and keep telling the watchdog that we are alive */
                 rd_kafka_poll(p->rk, 100);
+                vl_daemon_tick(NULL);
                 if (rd_kafka_fatal_error(p->rk, NULL, 0))
                         return vl_err_set(err, VL_FATAL,
                                           "producer failed while queue full");

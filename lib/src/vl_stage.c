@@ -16,21 +16,27 @@
 #include "veille/offsets.h"
 
 #define F(x) offsetof(struct vl_stage_conf, x)
-const struct vl_conf_key vl_stage_keys[] = {
-        {"input.topic", VL_CONF_STR, F(input_topic), NULL,
-         "topic to consume", 0},
+/* What every daemon has, the fetcher included. */
+const struct vl_conf_key vl_daemon_keys[] = {
         {"output.topic", VL_CONF_STR, F(output_topic), NULL,
          "topic to produce to", 0},
         {"dlq.topic", VL_CONF_STR, F(dlq_topic), "veille.dlq",
          "dead-letter topic for rejected inputs", 0},
-        {"group.id", VL_CONF_STR, F(group_id), NULL,
-         "consumer group (instances of a stage share it)", 0},
         {"metrics.listen", VL_CONF_STR, F(metrics_listen), "",
          "serve /metrics and /healthz on HOST:PORT (empty: off)", 0},
         {"log.level", VL_CONF_STR, F(log_level), "info",
          "error, warning, notice, info or debug", 0},
         {"drain.ms", VL_CONF_INT, F(drain_ms), "30000",
          "on stop, time allowed to deliver what is in flight", 0},
+        {0},
+};
+
+/* What a consuming stage adds. */
+const struct vl_conf_key vl_stage_keys[] = {
+        {"input.topic", VL_CONF_STR, F(input_topic), NULL,
+         "topic to consume", 0},
+        {"group.id", VL_CONF_STR, F(group_id), NULL,
+         "consumer group (instances of a stage share it)", 0},
         {"max.inflight", VL_CONF_INT, F(max_inflight), "10000",
          "inputs in flight before consumption pauses (backpressure)", 0},
         {"dlq.max.input.bytes", VL_CONF_INT, F(dlq_max_input_bytes), "1048576",
@@ -53,7 +59,8 @@ void vl_stage_conf_defaults(struct vl_stage_conf *sc, const char *name,
         memset(sc, 0, sizeof(*sc));
         sc->input_topic = vl_xstrdup(input_topic);
         sc->output_topic = vl_xstrdup(output_topic);
-        sc->group_id = vl_xasprintf("veille-%s", name);
+        /* a producer-only daemon (no input topic) has no group */
+        sc->group_id = input_topic ? vl_xasprintf("veille-%s", name) : NULL;
 }
 
 struct runner {
@@ -541,6 +548,7 @@ int vl_stage_main(const struct vl_stage *st, int argc, char **argv)
         r.st = st;
         r.sc = &sc;
         r.cf = vl_conf_new(prog, st->summary);
+        vl_conf_add_table(r.cf, vl_daemon_keys, &sc);
         vl_conf_add_table(r.cf, vl_stage_keys, &sc);
         if (st->keys)
                 vl_conf_add_table(r.cf, st->keys, st->conf);

@@ -70,14 +70,18 @@ struct vl_stage {
         void (*destroy)(void *state);
 };
 
-/** The keys of struct vl_stage_conf (input.topic, output.topic, dlq.topic,
- * group.id, metrics.listen, log.level, drain.ms, ...), for daemons that build
- * their configuration themselves (the fetcher). Fields left NULL by the table
- * are filled by vl_stage_conf_defaults(). */
+/** The keys of struct vl_stage_conf that every daemon has (output.topic,
+ * dlq.topic, metrics.listen, log.level, drain.ms), for daemons that build
+ * their configuration themselves (the fetcher). Fields the table leaves
+ * without a default keep what vl_stage_conf_defaults() put there. */
+extern const struct vl_conf_key vl_daemon_keys[];
+/** The keys a consuming stage adds (input.topic, group.id, max.inflight,
+ * dlq.max.input.bytes, retries, retry.backoff.ms, file). */
 extern const struct vl_conf_key vl_stage_keys[];
 
 /** @brief Prefill @p sc with the defaults of daemon @p name before the
- * table is registered (group.id "veille-<name>", the topics given). */
+ * tables are registered: the topics given and, when @p input_topic is not
+ * NULL, group.id "veille-<name>". */
 void vl_stage_conf_defaults(struct vl_stage_conf *sc, const char *name,
                             const char *input_topic, const char *output_topic);
 

@@ -1,0 +1,907 @@
+/* The fetcher's scheduler, on the main thread:
+ *
+ *   source due -> feed transfer -> parse -> for each new item link:
+ *   page transfer -> page event (or, failing for good, a DLQ record)
+ *   -> producer -> delivery report -> seen store
+ *
+ * A page is in e->pages (by article id) from the moment its item is taken
+ * until its record is delivered or it is dropped, so that a feed polled
+ * again meanwhile does not start it twice. It is marked seen only when
+ * Kafka confirms its record: a crash in between fetches it again rather than
+ * losing it (at-least-once).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "veille/daemon.h"
+#include "veille/log.h"
+#include "veille/mem.h"
+#include "veille/out.h"
+#include "fetcher.h"
+
+#define TICK_MS 250
+#define EXPIRE_EVERY_MS (3600 * 1000)
+#define FEED_LOG_EVERY_MS (3600 * 1000)
+#define RETRY_MAX_DELAY_MS (10 * 60 * 1000)
+#define RETRY_AFTER_MAX_S 3600
+
+struct engine_counters {
+        atomic_ullong *feed_polls;
+        atomic_ullong *feed_errors;
+        atomic_ullong *feed_not_modified;
+        atomic_ullong *feed_malformed;
+        atomic_ullong *feed_items;
+        atomic_ullong *items_new;
+        atomic_ullong *pages_fetched;
+        atomic_ullong *pages_published;
+        atomic_ullong *bytes_fetched;
+        atomic_ullong *errors_transient;
+        atomic_ullong *errors_permanent;
+        atomic_ullong *retries;
+        atomic_ullong *dlq;
+        atomic_ullong *delivery_errors;
+        atomic_ullong *seen_errors;
+        atomic_ullong *g_sources;
+        atomic_ullong *g_transfers;
+        atomic_ullong *g_pages;
+};
+
+struct fetcher_engine {
+        const struct fetcher_conf *fc;
+        const struct vl_stage_conf *sc;
+        struct vl_metrics *m;
+        struct engine_counters c;
+        struct fetcher_http *http;
+        struct vl_producer *p;        /* NULL: print on stdout */
+        struct fetcher_seen *seen;    /* NULL: no store */
+        struct fetcher_sources sources;
+        struct fetcher_map pages;     /* article id -> page, until settled */
+        struct fetcher_map settled;   /* without a seen store: ids done in
+                                         this run (one-shot modes) */
+        struct fetcher_page *waiting; /* pages waiting for a retry */
+        struct vl_out out;
+        struct fetcher_engine_stats stats;
+        int producing;                /* records awaiting a delivery report */
+        bool once;
+        bool stopping;
+        bool fatal;
+        int64_t stop_deadline_ms;
+        int64_t next_expire_ms;
+        int64_t seen_log_ms;
+        uint64_t rng;
+};
+
+static char settled_mark; /* the value of e->settled's entries */
+
+static void inc(atomic_ullong *c, unsigned long long n)
+{
+        if (c)
+                atomic_fetch_add(c, n);
+}
+
+static void gauge(atomic_ullong *c, unsigned long long v)
+{
+        if (c)
+                atomic_store(c, v);
+}
+
+static uint64_t rnd(struct fetcher_engine *e)
+{
+        /* xorshift64: jitter only */
+        e->rng ^= e->rng << 13;
+        e->rng ^= e->rng >> 7;
+        e->rng ^= e->rng << 17;
+        return e->rng;
+}
+
+static void counters_init(struct engine_counters *c, struct vl_metrics *m)
+{
+        c->feed_polls = vl_metrics_counter(m,
+                "veille_fetcher_feed_polls_total", NULL,
+                "feed requests made");
+        c->feed_errors = vl_metrics_counter(m,
+                "veille_fetcher_feed_errors_total", NULL,
+                "feed polls that failed (fetch or parse)");
+        c->feed_not_modified = vl_metrics_counter(m,
+                "veille_fetcher_feed_not_modified_total", NULL,
+                "feed polls answered 304 Not Modified");
+        c->feed_malformed = vl_metrics_counter(m,
+                "veille_fetcher_feed_malformed_total", NULL,
+                "feeds read only in part (malformed XML)");
+        c->feed_items = vl_metrics_counter(m,
+                "veille_fetcher_feed_items_total", NULL,
+                "items read from feeds");
+        c->items_new = vl_metrics_counter(m,
+                "veille_fetcher_items_new_total", NULL,
+                "items neither seen nor in flight, whose page was fetched");
+        c->pages_fetched = vl_metrics_counter(m,
+                "veille_fetcher_pages_fetched_total", NULL,
+                "pages fetched with a 2xx response");
+        c->pages_published = vl_metrics_counter(m,
+                "veille_fetcher_pages_published_total", NULL,
+                "page events delivered to Kafka");
+        c->bytes_fetched = vl_metrics_counter(m,
+                "veille_fetcher_bytes_fetched_total", NULL,
+                "decompressed page bytes fetched");
+        c->errors_transient = vl_metrics_counter(m,
+                "veille_fetcher_fetch_errors_total", "class=\"transient\"",
+                "page fetches that failed");
+        c->errors_permanent = vl_metrics_counter(m,
+                "veille_fetcher_fetch_errors_total", "class=\"permanent\"",
+                "page fetches that failed");
+        c->retries = vl_metrics_counter(m,
+                "veille_fetcher_fetch_retries_total", NULL,
+                "page fetches retried after a transient failure");
+        c->dlq = vl_metrics_counter(m, "veille_fetcher_dlq_total", NULL,
+                "pages sent to the dead-letter topic");
+        c->delivery_errors = vl_metrics_counter(m,
+                "veille_fetcher_delivery_errors_total", NULL,
+                "records Kafka failed to deliver (fetched again later)");
+        c->seen_errors = vl_metrics_counter(m,
+                "veille_fetcher_seen_errors_total", NULL,
+                "seen store errors");
+        c->g_sources = vl_metrics_gauge(m, "veille_fetcher_sources",
+                "sources configured");
+        c->g_transfers = vl_metrics_gauge(m, "veille_fetcher_transfers",
+                "HTTP transfers started or queued");
+        c->g_pages = vl_metrics_gauge(m, "veille_fetcher_pages_in_flight",
+                "pages taken from feeds and not yet delivered");
+}
+
+/* ---------------------------------------------------------------- pages */
+
+static void drop_page(struct fetcher_engine *e, struct fetcher_page *pg)
+{
+        if (fetcher_map_get(&e->pages, pg->id) == pg)
+                fetcher_map_del(&e->pages, pg->id);
+        fetcher_page_destroy(pg);
+}
+
+static void drop_waiting(struct fetcher_engine *e)
+{
+        struct fetcher_page *pg = e->waiting;
+
+        e->waiting = NULL;
+        while (pg) {
+                struct fetcher_page *next = pg->next;
+
+                drop_page(e, pg);
+                pg = next;
+        }
+}
+
+static void start_page(struct fetcher_engine *e, struct fetcher_page *pg)
+{
+        struct fetcher_xfer *x = fetcher_xfer_new(FETCHER_XFER_PAGE, pg->url,
+                                                  pg);
+
+        pg->state = FETCHER_PAGE_FETCHING;
+        pg->attempts++;
+        pg->next = NULL;
+        fetcher_http_submit(e->http, x);
+}
+
+static void publish_dlq(struct fetcher_engine *e, struct fetcher_page *pg,
+                        const struct vl_err *err, long status);
+
+/* Hand the record in e->out, derived from @p pg, to Kafka (or print it). */
+static void emit(struct fetcher_engine *e, struct fetcher_page *pg)
+{
+        struct vl_err err;
+        enum vl_rc rc;
+
+        if (e->out.n != 1) {
+                VL_ERROR("fetcher", "cannot build the record of '%s'",
+                         pg->url);
+                drop_page(e, pg);
+                goto out;
+        }
+        if (!e->p) {
+                vl_out_print(&e->out, stdout, isatty(STDOUT_FILENO));
+                fflush(stdout);
+                fetcher_map_put(&e->settled, pg->id, &settled_mark);
+                if (pg->dlq)
+                        e->stats.pages_failed++;
+                else
+                        e->stats.pages_ok++;
+                drop_page(e, pg);
+                goto out;
+        }
+        pg->state = FETCHER_PAGE_PRODUCING;
+        e->producing++;
+        rc = vl_producer_send(e->p, &e->out.recs[0], pg, &err);
+        vl_out_clear(&e->out);
+        if (rc == VL_OK)
+                return;
+        e->producing--;
+        if (rc == VL_REJECT && !pg->dlq) {
+                /* this record will never go (too large for the broker, say):
+                 * dead-letter the page rather than fetch it forever */
+                publish_dlq(e, pg, &err, pg->status);
+                return;
+        }
+        if (rc == VL_FATAL) {
+                VL_ERROR("kafka", "cannot produce '%s': %s", pg->url, err.msg);
+                e->fatal = true;
+        } else {
+                VL_WARN("kafka", "cannot produce '%s': %s", pg->url, err.msg);
+        }
+        /* not seen: the next full read of its feed takes it again */
+        if (pg->src)
+                fetcher_source_forget_validators(pg->src);
+        drop_page(e, pg);
+        return;
+out:
+        vl_out_clear(&e->out);
+}
+
+static void publish_page(struct fetcher_engine *e, struct fetcher_page *pg,
+                         const struct fetcher_xfer *x)
+{
+        char ts[32];
+        json_t *ev;
+
+        vl_time_rfc3339(ts);
+        ev = fetcher_page_event(pg, x, ts);
+        vl_out_clear(&e->out);
+        vl_out_set_id_base(&e->out, "fetcher-%s-%lld", pg->id,
+                           (long long)vl_time_now_ms());
+        vl_out_json_take(&e->out, e->sc->output_topic, pg->id,
+                         "org.veille.page.v1", ev);
+        pg->dlq = false;
+        emit(e, pg);
+}
+
+static void publish_dlq(struct fetcher_engine *e, struct fetcher_page *pg,
+                        const struct vl_err *err, long status)
+{
+        inc(e->c.dlq, 1);
+        if (!e->p) {
+                VL_WARN("fetcher", "%s", err->msg);
+                fetcher_map_put(&e->settled, pg->id, &settled_mark);
+                e->stats.pages_failed++;
+                drop_page(e, pg);
+                return;
+        }
+        VL_INFO("fetcher", "dead-lettering: %s", err->msg);
+        vl_out_clear(&e->out);
+        vl_out_set_id_base(&e->out, "fetcher-%s-%lld", pg->id,
+                           (long long)vl_time_now_ms());
+        vl_out_dlq_take(&e->out, e->sc->dlq_topic, "fetcher", err, pg->id,
+                        fetcher_page_dlq_input(pg, status));
+        pg->dlq = true;
+        emit(e, pg);
+}
+
+static void schedule_retry(struct fetcher_engine *e, struct fetcher_page *pg,
+                           const struct fetcher_xfer *x,
+                           const struct vl_err *err)
+{
+        int64_t delay = e->fc->retry_backoff_ms;
+        int i;
+
+        for (i = 1; i < pg->attempts && delay < RETRY_MAX_DELAY_MS; i++)
+                delay *= 2;
+        if (delay > RETRY_MAX_DELAY_MS)
+                delay = RETRY_MAX_DELAY_MS;
+        delay += (int64_t)(rnd(e) % (uint64_t)(delay / 4 + 1));
+        if (x->retry_after_s >= 0) {
+                int64_t ra = x->retry_after_s < RETRY_AFTER_MAX_S
+                                     ? x->retry_after_s
+                                     : RETRY_AFTER_MAX_S;
+
+                if (ra * 1000 > delay)
+                        delay = ra * 1000;
+        }
+        VL_DEBUG("fetcher", "retry %d of '%s' in %lld ms: %s", pg->attempts,
+                 pg->url, (long long)delay, err->msg);
+        inc(e->c.retries, 1);
+        inc(e->m->retries, 1);
+        pg->state = FETCHER_PAGE_WAITING;
+        pg->due_ms = vl_time_mono_ms() + delay;
+        pg->next = e->waiting;
+        e->waiting = pg;
+}
+
+static void page_done(struct fetcher_engine *e, struct fetcher_xfer *x)
+{
+        struct fetcher_page *pg = x->priv;
+        struct vl_err err;
+        enum vl_rc rc;
+
+        if (x->aborted) {
+                drop_page(e, pg); /* not seen: fetched again next time */
+                return;
+        }
+        pg->status = x->status;
+        rc = fetcher_xfer_result(x, &err);
+        if (rc == VL_OK && x->status / 100 != 2)
+                rc = vl_err_set(&err, VL_REJECT,
+                                "cannot fetch '%s': unexpected HTTP %ld",
+                                pg->url, x->status);
+        if (rc == VL_OK) {
+                inc(e->c.pages_fetched, 1);
+                inc(e->c.bytes_fetched, x->body.len);
+                VL_DEBUG("fetcher", "fetched '%s': HTTP %ld, %zu bytes, "
+                         "%lld ms", pg->url, x->status, x->body.len,
+                         (long long)x->elapsed_ms);
+                publish_page(e, pg, x);
+                return;
+        }
+        inc(rc == VL_RETRY ? e->c.errors_transient : e->c.errors_permanent,
+            1);
+        if (rc == VL_RETRY) {
+                struct vl_err gave_up;
+
+                if (e->stopping) {
+                        drop_page(e, pg);
+                        return;
+                }
+                if (pg->attempts <= e->fc->retries) {
+                        schedule_retry(e, pg, x, &err);
+                        return;
+                }
+                vl_err_set(&gave_up, VL_RETRY, "%s (gave up after %d attempts)",
+                           err.msg, pg->attempts);
+                err = gave_up;
+        }
+        publish_dlq(e, pg, &err, x->status);
+}
+
+static void start_due_retries(struct fetcher_engine *e, int64_t now)
+{
+        struct fetcher_page **pp = &e->waiting;
+
+        while (*pp) {
+                struct fetcher_page *pg = *pp;
+
+                if (pg->due_ms > now) {
+                        pp = &pg->next;
+                        continue;
+                }
+                *pp = pg->next;
+                start_page(e, pg);
+        }
+}
+
+void fetcher_engine_on_delivery(void *ctx, void *opaque,
+                                rd_kafka_resp_err_t kerr,
+                                const rd_kafka_message_t *rkm)
+{
+        struct fetcher_engine *e = ctx;
+        struct fetcher_page *pg = opaque;
+        struct vl_err err;
+
+        (void)rkm;
+        if (!pg)
+                return;
+        e->producing--;
+        if (kerr) {
+                inc(e->c.delivery_errors, 1);
+                inc(e->m->errors, 1);
+                VL_WARN("kafka", "cannot deliver the record of '%s': %s",
+                        pg->url, rd_kafka_err2str(kerr));
+                if (pg->src)
+                        fetcher_source_forget_validators(pg->src);
+                drop_page(e, pg);
+                return;
+        }
+        if (e->seen && fetcher_seen_mark(e->seen, pg->id, pg->canonical,
+                                         vl_time_now_ms(), &err) != VL_OK) {
+                inc(e->c.seen_errors, 1);
+                VL_ERROR("seen", "%s", err.msg);
+        }
+        inc(e->m->produced, 1);
+        if (pg->dlq) {
+                e->stats.pages_failed++;
+                inc(e->m->rejected, 1);
+        } else {
+                e->stats.pages_ok++;
+                inc(e->c.pages_published, 1);
+                vl_metrics_observe_latency(
+                        e->m, (vl_time_mono_ms() - pg->first_ms) * 1000);
+        }
+        drop_page(e, pg);
+}
+
+/* ---------------------------------------------------------------- feeds */
+
+static int64_t interval_ms(struct fetcher_engine *e,
+                           const struct fetcher_source *src)
+{
+        int64_t s = src->interval_s ? src->interval_s
+                                    : e->fc->poll_interval_s;
+        int64_t ms = s * 1000;
+
+        /* up to 10% later, so that sources started together drift apart */
+        return ms + (int64_t)(rnd(e) % (uint64_t)(ms / 10 + 1));
+}
+
+static void feed_failed(struct fetcher_engine *e, struct fetcher_source *src,
+                        const struct vl_err *err)
+{
+        int64_t now = vl_time_mono_ms();
+
+        e->stats.feeds_failed++;
+        inc(e->c.feed_errors, 1);
+        src->failures++;
+        if (src->failures == 1 || now - src->last_log_ms >= FEED_LOG_EVERY_MS) {
+                VL_WARN("feed", "%s (%d in a row)", err->msg, src->failures);
+                src->last_log_ms = now;
+        }
+}
+
+static void feed_ok(struct fetcher_engine *e, struct fetcher_source *src)
+{
+        e->stats.feeds_ok++;
+        if (src->failures > 0)
+                VL_NOTICE("feed", "feed '%s' is back after %d failures",
+                          src->url, src->failures);
+        src->failures = 0;
+}
+
+/* @returns 1 if a page was started, 0 if the item was skipped, -1 if the
+ * seen store failed. */
+static int take_item(struct fetcher_engine *e, struct fetcher_source *src,
+                     const struct fetcher_feed *feed, struct fetcher_item *it)
+{
+        struct fetcher_page *pg;
+        struct vl_err err;
+        bool found = false;
+
+        if (!it->link)
+                return 0;
+        pg = fetcher_page_new(it->link, &err);
+        if (!pg) {
+                VL_DEBUG("feed", "skipping an item of '%s': %s", src->url,
+                         err.msg);
+                return 0;
+        }
+        if (fetcher_map_get(&e->pages, pg->id) ||
+            fetcher_map_get(&e->settled, pg->id)) {
+                fetcher_page_destroy(pg);
+                return 0;
+        }
+        if (e->seen &&
+            fetcher_seen_has(e->seen, pg->id, &found, &err) != VL_OK) {
+                int64_t now = vl_time_mono_ms();
+
+                inc(e->c.seen_errors, 1);
+                if (now - e->seen_log_ms >= 60000) {
+                        VL_ERROR("seen", "%s", err.msg);
+                        e->seen_log_ms = now;
+                }
+                fetcher_page_destroy(pg);
+                return -1;
+        }
+        if (found) {
+                fetcher_page_destroy(pg);
+                return 0;
+        }
+        pg->src = fetcher_source_ref(src);
+        pg->site = vl_xstrdup(src->site ? src->site : feed->title);
+        pg->lang = vl_xstrdup(src->lang ? src->lang : feed->lang);
+        pg->item = *it;
+        memset(it, 0, sizeof(*it));
+        pg->has_item = true;
+        pg->first_ms = vl_time_mono_ms();
+        fetcher_map_put(&e->pages, pg->id, pg);
+        inc(e->c.items_new, 1);
+        start_page(e, pg);
+        return 1;
+}
+
+static void feed_done(struct fetcher_engine *e, struct fetcher_xfer *x)
+{
+        struct fetcher_source *src = x->priv;
+        struct fetcher_feed feed;
+        struct vl_err err, perr;
+        bool store_failed = false;
+        int fresh = 0;
+        enum vl_rc rc;
+        int i;
+
+        src->in_flight = false;
+        if (x->aborted)
+                goto out;
+        src->polls++;
+        src->next_poll_ms = vl_time_mono_ms() + interval_ms(e, src);
+        rc = fetcher_xfer_result(x, &err);
+        if (rc != VL_OK) {
+                feed_failed(e, src, &err);
+                goto out;
+        }
+        if (x->status == 304) {
+                inc(e->c.feed_not_modified, 1);
+                VL_DEBUG("feed", "feed '%s' not modified", src->url);
+                feed_ok(e, src);
+                goto out;
+        }
+        if (src->removed)
+                goto out;
+        rc = fetcher_feed_parse(&feed, x->body.data ? x->body.data : "",
+                                x->body.len,
+                                x->final_url ? x->final_url : src->url,
+                                src->type, &perr);
+        if (rc != VL_OK) {
+                vl_err_set(&err, rc, "cannot read feed '%s': %s", src->url,
+                           perr.msg);
+                feed_failed(e, src, &err);
+                goto out;
+        }
+        if (feed.malformed) {
+                inc(e->c.feed_malformed, 1);
+                int64_t now = vl_time_mono_ms();
+
+                if (src->failures == 0 &&
+                    now - src->last_log_ms >= FEED_LOG_EVERY_MS) {
+                        VL_WARN("feed", "feed '%s' is malformed (%s): kept "
+                                "its first %d items",
+                                src->url, feed.warning, feed.n);
+                        src->last_log_ms = now;
+                }
+        }
+        inc(e->c.feed_items, (unsigned long long)feed.n);
+        for (i = 0; i < feed.n && !e->stopping; i++) {
+                int r = take_item(e, src, &feed, &feed.items[i]);
+
+                if (r < 0)
+                        store_failed = true;
+                else
+                        fresh += r;
+        }
+        /* keep the validators only if every item was considered: a 304
+         * must never hide an item we skipped */
+        if (!store_failed && !e->stopping) {
+                free(src->etag);
+                free(src->last_modified);
+                src->etag = x->etag ? vl_xstrdup(x->etag) : NULL;
+                src->last_modified =
+                        x->last_modified ? vl_xstrdup(x->last_modified) : NULL;
+        }
+        if (fresh)
+                VL_INFO("feed", "feed '%s': %d items, %d new", src->url,
+                        feed.n, fresh);
+        else
+                VL_DEBUG("feed", "feed '%s': %d items, none new", src->url,
+                         feed.n);
+        feed_ok(e, src);
+        fetcher_feed_release(&feed);
+out:
+        fetcher_source_unref(src);
+}
+
+static void poll_feed(struct fetcher_engine *e, struct fetcher_source *src)
+{
+        struct fetcher_xfer *x = fetcher_xfer_new(
+                FETCHER_XFER_FEED, src->url, fetcher_source_ref(src));
+
+        x->if_none_match = vl_xstrdup(src->etag);
+        x->if_modified_since = vl_xstrdup(src->last_modified);
+        src->in_flight = true;
+        inc(e->c.feed_polls, 1);
+        fetcher_http_submit(e->http, x);
+}
+
+/* Feeds wait while too many pages are unsettled: memory stays bounded
+ * however many new items the feeds bring (a feed brings at most
+ * FETCHER_FEED_MAX_ITEMS above the limit). */
+static bool source_idle(const struct fetcher_engine *e,
+                        const struct fetcher_source *src)
+{
+        return !src->in_flight && !(e->once && src->polls > 0) &&
+               (int64_t)e->pages.n < e->fc->max_pending;
+}
+
+static void poll_due_feeds(struct fetcher_engine *e, int64_t now)
+{
+        int i;
+
+        for (i = 0; i < e->sources.n; i++) {
+                struct fetcher_source *src = e->sources.v[i];
+
+                if (source_idle(e, src) && src->next_poll_ms <= now)
+                        poll_feed(e, src);
+        }
+}
+
+static void on_xfer_done(void *ctx, struct fetcher_xfer *x)
+{
+        struct fetcher_engine *e = ctx;
+
+        if (x->kind == FETCHER_XFER_FEED)
+                feed_done(e, x);
+        else
+                page_done(e, x);
+        fetcher_xfer_destroy(x);
+}
+
+/* ----------------------------------------------------------------- api */
+
+struct fetcher_engine *fetcher_engine_new(const struct fetcher_conf *fc,
+                                          const struct vl_stage_conf *sc,
+                                          struct vl_metrics *m,
+                                          struct vl_err *err)
+{
+        struct fetcher_engine *e = vl_xcalloc(1, sizeof(*e));
+        struct fetcher_http_conf hc = {
+                .user_agent = fc->user_agent,
+                .connect_timeout_ms = fc->connect_timeout_ms,
+                .timeout_ms = fc->timeout_ms,
+                .max_body_bytes = fc->max_body_bytes,
+                .max_concurrent = (int)fc->max_concurrent,
+                .max_per_host = (int)fc->max_per_host,
+                .allow_private = fc->allow_private,
+        };
+
+        e->fc = fc;
+        e->sc = sc;
+        e->m = m;
+        e->rng = (uint64_t)vl_time_now_ms() ^ ((uint64_t)getpid() << 32) ^
+                 0x9e3779b97f4a7c15ULL;
+        fetcher_map_init(&e->pages);
+        fetcher_map_init(&e->settled);
+        vl_out_init(&e->out, "urn:veille:fetcher");
+        counters_init(&e->c, m);
+        e->http = fetcher_http_new(&hc, on_xfer_done, e, err);
+        if (!e->http) {
+                fetcher_engine_destroy(e);
+                return NULL;
+        }
+        return e;
+}
+
+static void destroy_page_cb(void *val)
+{
+        fetcher_page_destroy(val);
+}
+
+void fetcher_engine_destroy(struct fetcher_engine *e)
+{
+        if (!e)
+                return;
+        fetcher_http_destroy(e->http); /* aborted pages are dropped */
+        e->http = NULL;
+        e->waiting = NULL; /* all of them are in e->pages */
+        fetcher_map_release(&e->pages, destroy_page_cb);
+        fetcher_map_release(&e->settled, NULL);
+        fetcher_sources_release(&e->sources);
+        vl_out_release(&e->out);
+        free(e);
+}
+
+void fetcher_engine_set_producer(struct fetcher_engine *e,
+                                 struct vl_producer *p)
+{
+        e->p = p;
+}
+
+void fetcher_engine_set_seen(struct fetcher_engine *e, struct fetcher_seen *s)
+{
+        e->seen = s;
+}
+
+static void swap_settings(struct fetcher_source *a, struct fetcher_source *b)
+{
+        struct fetcher_source t = *a;
+
+        a->site = b->site;
+        a->lang = b->lang;
+        a->tags = b->tags;
+        a->ntags = b->ntags;
+        a->type = b->type;
+        a->interval_s = b->interval_s;
+        a->line = b->line;
+        b->site = t.site;
+        b->lang = t.lang;
+        b->tags = t.tags;
+        b->ntags = t.ntags;
+        b->type = t.type;
+        b->interval_s = t.interval_s;
+        b->line = t.line;
+}
+
+void fetcher_engine_set_sources(struct fetcher_engine *e,
+                                struct fetcher_sources *ss)
+{
+        struct fetcher_sources next = { 0 };
+        struct fetcher_map old;
+        int64_t now = vl_time_mono_ms();
+        int i;
+
+        fetcher_map_init(&old);
+        for (i = 0; i < e->sources.n; i++)
+                fetcher_map_put(&old, e->sources.v[i]->url, e->sources.v[i]);
+        for (i = 0; i < ss->n; i++) {
+                struct fetcher_source *s = ss->v[i];
+                struct fetcher_source *o = fetcher_map_del(&old, s->url);
+
+                ss->v[i] = NULL;
+                if (o) {
+                        swap_settings(o, s);
+                        fetcher_source_unref(s);
+                        fetcher_sources_add_take(&next, fetcher_source_ref(o));
+                } else {
+                        s->next_poll_ms = now;
+                        fetcher_sources_add_take(&next, s);
+                }
+        }
+        ss->n = 0;
+        fetcher_sources_release(ss);
+        for (i = 0; i < e->sources.n; i++)
+                if (fetcher_map_get(&old, e->sources.v[i]->url))
+                        e->sources.v[i]->removed = true;
+        fetcher_map_release(&old, NULL);
+        fetcher_sources_release(&e->sources);
+        e->sources = next;
+        gauge(e->c.g_sources, (unsigned long long)e->sources.n);
+}
+
+enum vl_rc fetcher_engine_add_url(struct fetcher_engine *e, const char *url,
+                                  struct vl_err *err)
+{
+        struct fetcher_page *pg = fetcher_page_new(url, err);
+
+        if (!pg)
+                return err ? err->rc : VL_REJECT;
+        if (fetcher_map_get(&e->pages, pg->id)) {
+                fetcher_page_destroy(pg);
+                return VL_OK;
+        }
+        pg->first_ms = vl_time_mono_ms();
+        fetcher_map_put(&e->pages, pg->id, pg);
+        start_page(e, pg);
+        return VL_OK;
+}
+
+const struct fetcher_engine_stats *
+fetcher_engine_stats(const struct fetcher_engine *e)
+{
+        return &e->stats;
+}
+
+/* ----------------------------------------------------------------- run */
+
+static void reload(struct fetcher_engine *e)
+{
+        struct fetcher_sources ss = { 0 };
+        struct vl_err err;
+
+        if (!e->fc->sources_file)
+                return;
+        if (fetcher_sources_load(&ss, e->fc->sources_file, &err) != VL_OK) {
+                VL_ERROR("fetcher", "%s (keeping the %d sources in use)",
+                         err.msg, e->sources.n);
+                return;
+        }
+        fetcher_engine_set_sources(e, &ss);
+        VL_NOTICE("fetcher", "reloaded '%s': %d sources",
+                  e->fc->sources_file, e->sources.n);
+}
+
+static void expire(struct fetcher_engine *e, int64_t now)
+{
+        int64_t cutoff = vl_time_now_ms() - e->fc->seen_ttl_days * 86400000LL;
+        int64_t removed = 0;
+        struct vl_err err;
+
+        e->next_expire_ms = now + EXPIRE_EVERY_MS;
+        if (fetcher_seen_expire(e->seen, cutoff, &removed, &err) != VL_OK) {
+                inc(e->c.seen_errors, 1);
+                VL_ERROR("seen", "%s", err.msg);
+                return;
+        }
+        if (removed)
+                VL_INFO("seen", "expired %lld entries older than %lld days",
+                        (long long)removed, (long long)e->fc->seen_ttl_days);
+}
+
+static bool finished(const struct fetcher_engine *e)
+{
+        int i;
+
+        for (i = 0; i < e->sources.n; i++)
+                if (e->sources.v[i]->in_flight || e->sources.v[i]->polls == 0)
+                        return false;
+        return e->pages.n == 0 && fetcher_http_active(e->http) == 0 &&
+               fetcher_http_pending(e->http) == 0;
+}
+
+static int wait_ms(const struct fetcher_engine *e, int64_t now)
+{
+        int64_t w = TICK_MS;
+        const struct fetcher_page *pg;
+        int i;
+
+        if (e->stopping)
+                return TICK_MS / 5;
+        for (i = 0; i < e->sources.n; i++) {
+                const struct fetcher_source *src = e->sources.v[i];
+
+                if (source_idle(e, src) && src->next_poll_ms - now < w)
+                        w = src->next_poll_ms - now;
+        }
+        for (pg = e->waiting; pg; pg = pg->next)
+                if (pg->due_ms - now < w)
+                        w = pg->due_ms - now;
+        return w < 0 ? 0 : (int)w;
+}
+
+static void begin_stop(struct fetcher_engine *e, int64_t now)
+{
+        int64_t grace = e->sc->drain_ms / 2;
+
+        if (grace > e->fc->timeout_ms)
+                grace = e->fc->timeout_ms;
+        e->stopping = true;
+        e->stop_deadline_ms = now + grace;
+        VL_NOTICE("fetcher", "stopping: %d transfers in flight, %d records "
+                  "to deliver",
+                  fetcher_http_active(e->http), e->producing);
+        vl_daemon_notify("STOPPING=1");
+        fetcher_http_abort_pending(e->http);
+        drop_waiting(e);
+}
+
+int fetcher_engine_run(struct fetcher_engine *e, bool once)
+{
+        struct vl_err err;
+        int left;
+
+        e->once = once;
+        e->next_expire_ms = vl_time_mono_ms();
+        gauge(e->c.g_sources, (unsigned long long)e->sources.n);
+        for (;;) {
+                int64_t now = vl_time_mono_ms();
+                bool idle;
+                int w;
+
+                if (!e->stopping && (vl_daemon_stopping() || e->fatal))
+                        begin_stop(e, now);
+                if (e->stopping) {
+                        if (!fetcher_http_active(e->http) ||
+                            now >= e->stop_deadline_ms)
+                                break;
+                } else {
+                        if (vl_daemon_take_reload())
+                                reload(e);
+                        poll_due_feeds(e, now);
+                        start_due_retries(e, now);
+                        if (e->seen && now >= e->next_expire_ms)
+                                expire(e, now);
+                        if (once && finished(e))
+                                break;
+                }
+                w = wait_ms(e, now);
+                idle = !fetcher_http_active(e->http) &&
+                       !fetcher_http_pending(e->http);
+                /* nothing on the network: wait on the producer instead, so
+                 * that delivery reports are served as they come */
+                if (fetcher_http_run(e->http, idle && e->p ? 0 : w, &err) !=
+                    VL_OK) {
+                        VL_ERROR("fetcher", "%s", err.msg);
+                        e->fatal = true;
+                }
+                if (e->p) {
+                        vl_producer_poll(e->p, idle ? w : 0);
+                        if (vl_producer_failed(e->p))
+                                e->fatal = true;
+                }
+                vl_daemon_tick(e->m);
+                gauge(e->c.g_transfers,
+                      (unsigned long long)(fetcher_http_active(e->http) +
+                                           fetcher_http_pending(e->http)));
+                gauge(e->c.g_pages, (unsigned long long)e->pages.n);
+        }
+        fetcher_http_abort(e->http);
+        drop_waiting(e);
+        if (e->p) {
+                left = vl_producer_flush(e->p, (int)e->sc->drain_ms);
+                if (left > 0)
+                        VL_WARN("kafka", "%d records undelivered after "
+                                "drain.ms: their pages are not marked seen",
+                                left);
+        }
+        return e->fatal ? VL_EXIT_FATAL : VL_EXIT_OK;
+}

@@ -1,0 +1,450 @@
+#ifndef VEILLE_FETCHER_H
+#define VEILLE_FETCHER_H
+/* veille-fetcher: poll feeds, fetch their items' pages over libcurl's multi
+ * interface, publish each page once to veille.pages. Modules:
+ *   sources.c  the sources file             fetcher_sources_*, fetcher_source_*
+ *   feed.c     RSS / Atom parsing (libxml2) fetcher_feed_*, fetcher_item_*
+ *   text.c     HTML-ish text to plain text  fetcher_text_*
+ *   date.c     RFC 822 / ISO 8601 dates     fetcher_date_*
+ *   seen.c     the seen store (SQLite)      fetcher_seen_*
+ *   http.c     transfers, per-host slots    fetcher_http_*, fetcher_xfer_*
+ *   page.c     one article page, its events fetcher_page_*, fetcher_json_str
+ *   engine.c   scheduling and delivery      fetcher_engine_*
+ *   map.c      string-keyed hash table      fetcher_map_*
+ * Everything runs on the main thread except where a comment says otherwise.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include "veille/buf.h"
+#include "veille/codec.h"
+#include "veille/err.h"
+#include "veille/kafka.h"
+#include "veille/metrics.h"
+#include "veille/stage.h"
+
+/* ------------------------------------------------------------------ conf */
+
+/** The fetcher's own keys (main.c's table). struct vl_stage_conf holds the
+ * common ones it uses: output.topic, dlq.topic, metrics.listen, log.level,
+ * drain.ms. */
+struct fetcher_conf {
+        char *sources_file;
+        char *state_dir;
+        int64_t poll_interval_s;
+        int64_t max_concurrent;
+        int64_t max_per_host;
+        int64_t connect_timeout_ms;
+        int64_t timeout_ms;
+        int64_t max_body_bytes;
+        int64_t retries;
+        int64_t retry_backoff_ms;
+        int64_t max_pending;
+        int64_t seen_ttl_days;
+        bool allow_private;
+        char *user_agent;
+        /* command line only */
+        bool once;
+        char *url;
+        char *feed;
+};
+
+/* ------------------------------------------------------------------- map */
+
+struct fetcher_map_entry {
+        char *key;
+        void *val;
+        struct fetcher_map_entry *next;
+};
+
+/** A string-keyed hash table (keys copied, values borrowed). */
+struct fetcher_map {
+        struct fetcher_map_entry **b;
+        size_t nb;
+        size_t n;
+};
+
+void fetcher_map_init(struct fetcher_map *m);
+/** @brief Free the table; @p free_val (may be NULL) is called on each value. */
+void fetcher_map_release(struct fetcher_map *m, void (*free_val)(void *));
+/** @returns the value stored under @p key, or NULL. */
+void *fetcher_map_get(const struct fetcher_map *m, const char *key);
+/** @brief Store @p val under @p key (copied), replacing any previous value.
+ * @returns the previous value, or NULL. */
+void *fetcher_map_put(struct fetcher_map *m, const char *key, void *val);
+/** @brief Remove @p key. @returns its value, or NULL. */
+void *fetcher_map_del(struct fetcher_map *m, const char *key);
+/** @brief Call @p fn on every entry; @p fn must not change the table. */
+void fetcher_map_each(const struct fetcher_map *m,
+                      void (*fn)(void *ctx, const char *key, void *val),
+                      void *ctx);
+
+/* --------------------------------------------------------------- sources */
+
+enum fetcher_feed_type {
+        FETCHER_FEED_AUTO = 0,
+        FETCHER_FEED_RSS,
+        FETCHER_FEED_ATOM,
+};
+
+/** @returns "auto", "rss" or "atom". */
+const char *fetcher_feed_type_name(enum fetcher_feed_type t);
+
+/** One line of the sources file, plus the engine's state for it. Counted:
+ * a transfer or a page in flight holds a reference, so a reload can drop a
+ * source while its feed is still being fetched. */
+struct fetcher_source {
+        int refs;
+        /* from the sources file */
+        char *url;
+        char *site;              /* NULL: the feed's title */
+        char *lang;              /* NULL: the feed's language */
+        char **tags;
+        int ntags;
+        enum fetcher_feed_type type;
+        int64_t interval_s;      /* 0: poll.interval.s */
+        int line;
+        /* engine state (main thread) */
+        char *etag;              /* validators of the last good response */
+        char *last_modified;
+        int64_t next_poll_ms;    /* monotonic */
+        bool in_flight;
+        bool removed;            /* dropped by a reload */
+        int polls;
+        int failures;            /* consecutive */
+        int64_t last_log_ms;     /* rate limit of failure logs */
+};
+
+struct fetcher_sources {
+        struct fetcher_source **v;
+        int n;
+        int cap;
+};
+
+/** @returns new source for @p url (copied), one reference. */
+struct fetcher_source *fetcher_source_new(const char *url);
+/** @returns @p s, with one more reference. */
+struct fetcher_source *fetcher_source_ref(struct fetcher_source *s);
+/** @brief Drop one reference (NULL is a no-op). */
+void fetcher_source_unref(struct fetcher_source *s);
+/** @brief Forget the conditional-GET validators, so the next poll reads the
+ * whole feed again. */
+void fetcher_source_forget_validators(struct fetcher_source *s);
+
+/**
+ * @brief Parse sources text: one `URL key=value ...` per line, keys
+ * interval (seconds, or with an s/m/h/d suffix), lang, site, tags (comma
+ * separated), type (rss|atom|auto); values may be double-quoted with \" and
+ * \\ escapes; '#' starts a comment at the start of a line or of a word.
+ * @param name shown in errors ("sources.txt:12: unknown key 'foo'").
+ * @returns VL_OK with the sources appended to @p ss, or VL_REJECT with
+ * @p ss unchanged.
+ */
+enum vl_rc fetcher_sources_parse(struct fetcher_sources *ss, const char *text,
+                                 size_t len, const char *name,
+                                 struct vl_err *err);
+/** @brief fetcher_sources_parse() on a whole file. */
+enum vl_rc fetcher_sources_load(struct fetcher_sources *ss, const char *path,
+                                struct vl_err *err);
+/** @brief Append @p s (stolen). */
+void fetcher_sources_add_take(struct fetcher_sources *ss,
+                              struct fetcher_source *s);
+/** @brief Drop the list's references and empty it. */
+void fetcher_sources_release(struct fetcher_sources *ss);
+
+/* ------------------------------------------------------------------ feed */
+
+/** One feed item; every string is new (NULL when absent), UTF-8. */
+struct fetcher_item {
+        char *link;          /* absolute (resolved against xml:base/feed) */
+        char *guid;          /* RSS guid, Atom id */
+        char *title;         /* plain text */
+        char *published;    /* ISO 8601 UTC when parsed, else as given */
+        char *published_raw; /* as given */
+        char *updated;       /* Atom updated: ISO 8601 when parsed, else raw */
+        char *summary;       /* plain text, at most FETCHER_SUMMARY_MAX bytes */
+        char **authors;
+        int nauthors;
+        char **categories;
+        int ncategories;
+};
+
+#define FETCHER_SUMMARY_MAX 4096
+#define FETCHER_FEED_MAX_ITEMS 5000
+
+struct fetcher_feed {
+        enum fetcher_feed_type type;
+        char *title;
+        char *link;
+        char *lang;
+        struct fetcher_item *items;
+        int n;
+        int cap;
+        bool malformed; /* recovered from errors: some items may be missing */
+        char warning[160];
+};
+
+/**
+ * @brief Parse an RSS (0.9x, 1.0, 2.0) or Atom (0.3, 1.0) document.
+ * Malformed documents are read as far as libxml2 can recover. HTML named
+ * entities (&eacute; &nbsp;) are understood.
+ * @param url the feed's (final) URL: the base of relative links.
+ * @param want FETCHER_FEED_AUTO, or the only type accepted.
+ * @returns VL_OK (feed filled, release it with fetcher_feed_release), or
+ * VL_REJECT when it is not a feed (or not of type @p want); nothing to
+ * release then.
+ */
+enum vl_rc fetcher_feed_parse(struct fetcher_feed *feed, const char *buf,
+                              size_t len, const char *url,
+                              enum fetcher_feed_type want,
+                              struct vl_err *err);
+void fetcher_feed_release(struct fetcher_feed *feed);
+void fetcher_item_release(struct fetcher_item *it);
+
+/* ------------------------------------------------------------------ text */
+
+/** @brief HTML fragment to plain text: tags dropped (block tags become a
+ * space, script/style with their content), entities decoded, whitespace
+ * collapsed and trimmed, invalid UTF-8 replaced by U+FFFD, cut at @p max
+ * bytes (0: no cap) on a character boundary. @returns new string. */
+char *fetcher_text_from_html(const char *s, size_t max);
+/** @brief Plain text: whitespace collapsed and trimmed, invalid UTF-8
+ * replaced, cut at @p max bytes (0: no cap). @returns new string. */
+char *fetcher_text_clean(const char *s, size_t max);
+/** @brief Decode one entity at @p s ('&' ... ';'): numeric or an HTML name.
+ * @returns the bytes consumed (0 if none), the UTF-8 in @p out (NUL-ended). */
+size_t fetcher_text_entity(const char *s, char out[8]);
+/** @returns new copy of @p s with invalid UTF-8 replaced by U+FFFD. */
+char *fetcher_text_utf8(const char *s);
+
+/* ------------------------------------------------------------------ date */
+
+/** @brief Parse an RFC 822/1123 date ("Tue, 10 Jun 2003 04:00:00 GMT",
+ * sloppy forms included) or an ISO 8601 / RFC 3339 one.
+ * @returns VL_OK with seconds since the epoch in @p t, or VL_REJECT. */
+enum vl_rc fetcher_date_parse(const char *s, int64_t *t);
+/** @brief Format as "2003-06-10T04:00:00Z". */
+void fetcher_date_format(int64_t t, char out[32]);
+/** @returns new ISO 8601 UTC form of @p s, or NULL if it is not a date. */
+char *fetcher_date_normalise(const char *s);
+
+/* ------------------------------------------------------------------ seen */
+
+struct fetcher_seen;
+
+/** @brief Open (creating it and @p dir as needed) the seen store
+ * @p dir/seen.sqlite, in WAL mode. @returns new store, or NULL with err set. */
+struct fetcher_seen *fetcher_seen_new(const char *dir, struct vl_err *err);
+void fetcher_seen_destroy(struct fetcher_seen *s);
+/** @brief Is @p key (an article id) in the store? */
+enum vl_rc fetcher_seen_has(struct fetcher_seen *s, const char *key,
+                            bool *found, struct vl_err *err);
+/** @brief Record @p key (with its @p url, may be NULL, for operators) as
+ * seen at @p now_ms (wall clock). */
+enum vl_rc fetcher_seen_mark(struct fetcher_seen *s, const char *key,
+                             const char *url, int64_t now_ms,
+                             struct vl_err *err);
+/** @brief Delete the entries seen before @p before_ms. */
+enum vl_rc fetcher_seen_expire(struct fetcher_seen *s, int64_t before_ms,
+                               int64_t *removed, struct vl_err *err);
+/** @returns the number of entries, or -1 on error. */
+int64_t fetcher_seen_count(struct fetcher_seen *s);
+
+/* ------------------------------------------------------------------ http */
+
+struct fetcher_http_conf {
+        const char *user_agent; /* borrowed */
+        int64_t connect_timeout_ms;
+        int64_t timeout_ms;
+        int64_t max_body_bytes;
+        int max_concurrent;
+        int max_per_host;
+        bool allow_private;
+};
+
+enum fetcher_xfer_kind { FETCHER_XFER_FEED, FETCHER_XFER_PAGE };
+
+/** One HTTP GET. The caller fills the request part, hands it to
+ * fetcher_http_submit(), and gets it back, response filled, in its done
+ * callback; then it owns it again. */
+struct fetcher_xfer {
+        /* request */
+        enum fetcher_xfer_kind kind;
+        char *url;
+        char *if_none_match;     /* conditional GET, may be NULL */
+        char *if_modified_since;
+        void *priv;              /* the caller's */
+        /* response */
+        CURLcode code;
+        long status;             /* of the last response; 0 if none */
+        char errbuf[CURL_ERROR_SIZE];
+        struct vl_buf body;      /* decompressed */
+        char *final_url;
+        char *content_type;
+        char *etag;
+        char *last_modified;
+        char *content_encoding;
+        int64_t retry_after_s;   /* -1: no Retry-After */
+        long redirects;
+        bool too_big;
+        bool blocked;            /* every address refused (private) */
+        bool aborted;            /* never finished: stop or abort */
+        char blocked_addr[48];
+        int64_t started_ms;      /* monotonic, when the transfer started */
+        int64_t elapsed_ms;
+        /* http.c's own */
+        CURL *easy;
+        struct curl_slist *hdrs;
+        struct http_host *host;
+        struct fetcher_xfer *next;
+        struct fetcher_xfer *prev;
+};
+
+/** @returns new transfer of @p url (copied). */
+struct fetcher_xfer *fetcher_xfer_new(enum fetcher_xfer_kind kind,
+                                      const char *url, void *priv);
+void fetcher_xfer_destroy(struct fetcher_xfer *x);
+/**
+ * @brief Classify a finished transfer: VL_OK for 2xx and 304, VL_RETRY for
+ * what may pass (timeouts, connection failures, 5xx, 408, 429), VL_REJECT
+ * for what will not (other 4xx, too big, not http(s), too many redirects,
+ * refused address). err gets a message naming the URL.
+ */
+enum vl_rc fetcher_xfer_result(const struct fetcher_xfer *x,
+                               struct vl_err *err);
+
+/** Called on the main thread, from fetcher_http_run() or
+ * fetcher_http_abort*(), for each transfer that ends; it owns @p x now. It
+ * may submit transfers, but not abort or destroy the engine. */
+typedef void fetcher_http_done_fn(void *ctx, struct fetcher_xfer *x);
+
+struct fetcher_http;
+
+/** @returns new transfer engine, or NULL with err set (VL_FATAL). */
+struct fetcher_http *fetcher_http_new(const struct fetcher_http_conf *hc,
+                                      fetcher_http_done_fn *done, void *ctx,
+                                      struct vl_err *err);
+/** @brief Abort every transfer (done is called for each), then free. */
+void fetcher_http_destroy(struct fetcher_http *h);
+/** @brief Queue @p x (stolen). It starts when a slot is free: at most
+ * max_concurrent transfers in all and max_per_host per host, hosts served
+ * round-robin. */
+void fetcher_http_submit(struct fetcher_http *h, struct fetcher_xfer *x);
+/** @brief Wait up to @p timeout_ms for network activity, move the
+ * transfers on, call done for those that ended. VL_FATAL on a libcurl
+ * multi error. */
+enum vl_rc fetcher_http_run(struct fetcher_http *h, int timeout_ms,
+                            struct vl_err *err);
+/** @brief End queued transfers that have not started (aborted). */
+void fetcher_http_abort_pending(struct fetcher_http *h);
+/** @brief End every transfer, started or not (aborted). */
+void fetcher_http_abort(struct fetcher_http *h);
+int fetcher_http_active(const struct fetcher_http *h);
+int fetcher_http_pending(const struct fetcher_http *h);
+/** @brief Is @p sa a loopback, private, link-local, multicast, reserved or
+ * documentation address (IPv4-mapped and NAT64 forms included)? */
+bool fetcher_http_addr_blocked(const struct sockaddr *sa);
+
+/* ------------------------------------------------------------------ page */
+
+enum fetcher_page_state {
+        FETCHER_PAGE_FETCHING,
+        FETCHER_PAGE_WAITING,   /* for a retry */
+        FETCHER_PAGE_PRODUCING, /* waiting for its delivery report */
+};
+
+/** One article page to fetch and publish, from its item in a feed (or
+ * given alone on the command line). */
+struct fetcher_page {
+        char *url;                   /* the item's link, absolute */
+        char *canonical;
+        char id[VL_ID_LEN + 1];
+        struct fetcher_source *src;  /* a reference; NULL without a feed */
+        char *site;                  /* the source's, else the feed title */
+        char *lang;                  /* the source's, else the feed's */
+        bool has_item;
+        struct fetcher_item item;
+        /* engine state */
+        enum fetcher_page_state state;
+        int attempts;
+        bool dlq;                    /* the record produced is a DLQ one */
+        long status;                 /* HTTP status of the last attempt */
+        int64_t first_ms;            /* monotonic, first attempt */
+        int64_t due_ms;              /* monotonic, next attempt */
+        struct fetcher_page *next;   /* waiting list */
+};
+
+/** @returns new page for @p url, with its canonical form and article id,
+ * or NULL with err set (VL_REJECT) when @p url is not a usable URL. */
+struct fetcher_page *fetcher_page_new(const char *url, struct vl_err *err);
+/** @brief Free (NULL is a no-op); drops the source reference. */
+void fetcher_page_destroy(struct fetcher_page *pg);
+/** @brief The veille.page.v1 event of a fetched page. @returns new JSON. */
+json_t *fetcher_page_event(const struct fetcher_page *pg,
+                           const struct fetcher_xfer *x,
+                           const char *fetched_at);
+/** @brief The DLQ "input" of a page that failed: url, source, item and
+ * http_status (0 when there was no response). @returns new JSON. */
+json_t *fetcher_page_dlq_input(const struct fetcher_page *pg,
+                               long http_status);
+/** @returns new lowercase charset parameter of a Content-Type, or NULL. */
+char *fetcher_page_charset(const char *content_type);
+/** @returns new JSON string of @p s (invalid UTF-8 replaced), or null. */
+json_t *fetcher_json_str(const char *s);
+
+/* ---------------------------------------------------------------- engine */
+
+struct fetcher_engine_stats {
+        int64_t feeds_ok;
+        int64_t feeds_failed;
+        int64_t pages_ok;     /* published (or printed) */
+        int64_t pages_failed; /* sent to the DLQ (or logged) */
+};
+
+struct fetcher_engine;
+
+/**
+ * @brief The scheduler: polls sources when due, fetches new items, produces
+ * the page events and marks them seen once delivered.
+ * @param fc, sc, m borrowed, must outlive the engine.
+ * @returns new engine, or NULL with err set.
+ */
+struct fetcher_engine *fetcher_engine_new(const struct fetcher_conf *fc,
+                                          const struct vl_stage_conf *sc,
+                                          struct vl_metrics *m,
+                                          struct vl_err *err);
+/** @brief Free (after the producer: its last delivery reports still land
+ * here). Pages never delivered are dropped, not marked seen. */
+void fetcher_engine_destroy(struct fetcher_engine *e);
+/** @brief Publish through @p p (borrowed). Without a producer, records are
+ * printed on stdout and failures only logged (one-shot modes). */
+void fetcher_engine_set_producer(struct fetcher_engine *e,
+                                 struct vl_producer *p);
+/** @brief Skip pages already in @p s and mark delivered ones (borrowed). */
+void fetcher_engine_set_seen(struct fetcher_engine *e, struct fetcher_seen *s);
+/** @brief Replace the sources (their contents are stolen, @p ss is left
+ * empty). A source already known by URL keeps its state (validators,
+ * schedule) and takes the new settings. */
+void fetcher_engine_set_sources(struct fetcher_engine *e,
+                                struct fetcher_sources *ss);
+/** @brief Fetch one page that comes from no feed. */
+enum vl_rc fetcher_engine_add_url(struct fetcher_engine *e, const char *url,
+                                  struct vl_err *err);
+/**
+ * @brief The main loop, until a stop signal, a fatal error, or, with
+ * @p once, until every source was polled once and every page settled.
+ * Ends with the producer flushed (drain.ms). @returns the exit code.
+ */
+int fetcher_engine_run(struct fetcher_engine *e, bool once);
+/** @brief vl_dr_fn for the producer (ctx: the engine, opaque: the page). */
+void fetcher_engine_on_delivery(void *ctx, void *opaque,
+                                rd_kafka_resp_err_t kerr,
+                                const rd_kafka_message_t *rkm);
+const struct fetcher_engine_stats *
+fetcher_engine_stats(const struct fetcher_engine *e);
+
+#endif

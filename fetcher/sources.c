@@ -1,0 +1,441 @@
+/* The sources file: one feed per line, `URL key=value ...`.
+ *
+ *   # Sahel
+ *   https://sahel.example/feed.xml  lang=fr site="Sahel Actu" tags=sahel,mali
+ *   https://news.example/atom       type=atom interval=15m
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include "veille/buf.h"
+#include "veille/mem.h"
+#include "fetcher.h"
+
+#define SOURCES_MAX_BYTES (64 << 20)
+#define SOURCES_MAX_INTERVAL_S (30LL * 86400)
+
+const char *fetcher_feed_type_name(enum fetcher_feed_type t)
+{
+        switch (t) {
+        case FETCHER_FEED_RSS:
+                return "rss";
+        case FETCHER_FEED_ATOM:
+                return "atom";
+        case FETCHER_FEED_AUTO:
+                break;
+        }
+        return "auto";
+}
+
+struct fetcher_source *fetcher_source_new(const char *url)
+{
+        struct fetcher_source *s = vl_xcalloc(1, sizeof(*s));
+
+        s->refs = 1;
+        s->url = vl_xstrdup(url);
+        return s;
+}
+
+struct fetcher_source *fetcher_source_ref(struct fetcher_source *s)
+{
+        s->refs++;
+        return s;
+}
+
+static void free_strv(char **v, int n)
+{
+        int i;
+
+        for (i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+void fetcher_source_unref(struct fetcher_source *s)
+{
+        if (!s || --s->refs > 0)
+                return;
+        free(s->url);
+        free(s->site);
+        free(s->lang);
+        free_strv(s->tags, s->ntags);
+        free(s->etag);
+        free(s->last_modified);
+        free(s);
+}
+
+void fetcher_source_forget_validators(struct fetcher_source *s)
+{
+        free(s->etag);
+        free(s->last_modified);
+        s->etag = NULL;
+        s->last_modified = NULL;
+}
+
+void fetcher_sources_add_take(struct fetcher_sources *ss,
+                              struct fetcher_source *s)
+{
+        if (ss->n == ss->cap) {
+                ss->cap = ss->cap ? ss->cap * 2 : 16;
+                ss->v = vl_xrealloc(ss->v, (size_t)ss->cap * sizeof(*ss->v));
+        }
+        ss->v[ss->n++] = s;
+}
+
+void fetcher_sources_release(struct fetcher_sources *ss)
+{
+        int i;
+
+        for (i = 0; i < ss->n; i++)
+                fetcher_source_unref(ss->v[i]);
+        free(ss->v);
+        ss->v = NULL;
+        ss->n = 0;
+        ss->cap = 0;
+}
+
+static bool is_space(char c)
+{
+        return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static enum vl_rc check_url(const char *url, struct vl_err *err)
+{
+        CURLU *u = curl_url();
+        char *scheme = NULL;
+        char *host = NULL;
+        enum vl_rc rc = VL_OK;
+
+        if (!u)
+                return vl_err_set(err, VL_FATAL, "out of memory");
+        if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+                rc = vl_err_set(err, VL_REJECT, "invalid URL '%s'", url);
+                goto out;
+        }
+        if (strcmp(scheme, "http") && strcmp(scheme, "https"))
+                rc = vl_err_set(err, VL_REJECT,
+                                "unsupported scheme in '%s' (http or https)",
+                                url);
+out:
+        curl_free(scheme);
+        curl_free(host);
+        curl_url_cleanup(u);
+        return rc;
+}
+
+static enum vl_rc parse_interval(const char *v, int64_t *out,
+                                 struct vl_err *err)
+{
+        int64_t n = 0;
+        int64_t mul = 1;
+        const char *p = v;
+
+        if (!isdigit((unsigned char)*p))
+                goto bad;
+        for (; isdigit((unsigned char)*p); p++) {
+                n = n * 10 + (*p - '0');
+                if (n > SOURCES_MAX_INTERVAL_S)
+                        goto bad;
+        }
+        switch (*p) {
+        case '\0':
+                break;
+        case 's':
+                p++;
+                break;
+        case 'm':
+                mul = 60;
+                p++;
+                break;
+        case 'h':
+                mul = 3600;
+                p++;
+                break;
+        case 'd':
+                mul = 86400;
+                p++;
+                break;
+        default:
+                goto bad;
+        }
+        if (*p || n == 0 || n * mul > SOURCES_MAX_INTERVAL_S)
+                goto bad;
+        *out = n * mul;
+        return VL_OK;
+bad:
+        return vl_err_set(err, VL_REJECT,
+                          "invalid interval '%s' (seconds, or a number with "
+                          "s, m, h or d, at most 30 days)",
+                          v);
+}
+
+static bool valid_lang(const char *v)
+{
+        size_t n = strlen(v);
+        size_t i;
+
+        if (n == 0 || n > 35 || !isalpha((unsigned char)v[0]))
+                return false;
+        for (i = 0; i < n; i++)
+                if (!isalnum((unsigned char)v[i]) && v[i] != '-' &&
+                    v[i] != '_')
+                        return false;
+        return true;
+}
+
+static void split_tags(struct fetcher_source *s, const char *v)
+{
+        const char *p = v;
+
+        while (*p) {
+                const char *e = strchr(p, ',');
+                const char *b = p;
+                size_t n;
+
+                if (!e)
+                        e = p + strlen(p);
+                while (b < e && (is_space(*b)))
+                        b++;
+                n = (size_t)(e - b);
+                while (n && is_space(b[n - 1]))
+                        n--;
+                if (n) {
+                        s->tags = vl_xrealloc(s->tags, (size_t)(s->ntags + 1) *
+                                                               sizeof(char *));
+                        s->tags[s->ntags++] = vl_xstrndup(b, n);
+                }
+                p = *e ? e + 1 : e;
+        }
+}
+
+static enum vl_rc set_key(struct fetcher_source *s, const char *key,
+                          const char *val, struct vl_err *err)
+{
+        if (!strcmp(key, "interval"))
+                return parse_interval(val, &s->interval_s, err);
+        if (!strcmp(key, "lang")) {
+                if (!valid_lang(val))
+                        return vl_err_set(err, VL_REJECT,
+                                          "invalid lang '%s'", val);
+                free(s->lang);
+                s->lang = vl_xstrdup(val);
+                return VL_OK;
+        }
+        if (!strcmp(key, "site")) {
+                if (!*val)
+                        return vl_err_set(err, VL_REJECT, "empty site");
+                free(s->site);
+                s->site = vl_xstrdup(val);
+                return VL_OK;
+        }
+        if (!strcmp(key, "tags")) {
+                free_strv(s->tags, s->ntags);
+                s->tags = NULL;
+                s->ntags = 0;
+                split_tags(s, val);
+                return VL_OK;
+        }
+        if (!strcmp(key, "type")) {
+                if (!strcmp(val, "rss"))
+                        s->type = FETCHER_FEED_RSS;
+                else if (!strcmp(val, "atom"))
+                        s->type = FETCHER_FEED_ATOM;
+                else if (!strcmp(val, "auto"))
+                        s->type = FETCHER_FEED_AUTO;
+                else
+                        return vl_err_set(err, VL_REJECT,
+                                          "invalid type '%s' (rss, atom or "
+                                          "auto)",
+                                          val);
+                return VL_OK;
+        }
+        return vl_err_set(err, VL_REJECT,
+                          "unknown key '%s' (interval, lang, site, tags, "
+                          "type)",
+                          key);
+}
+
+/* Read one value at *pp (quoted or bare) into @p val. */
+static enum vl_rc read_value(const char **pp, struct vl_buf *val,
+                             struct vl_err *err)
+{
+        const char *p = *pp;
+
+        vl_buf_reset(val);
+        if (*p != '"') {
+                const char *b = p;
+
+                while (*p && !is_space(*p))
+                        p++;
+                vl_buf_append(val, b, (size_t)(p - b), NULL);
+                *pp = p;
+                return VL_OK;
+        }
+        for (p++; *p && *p != '"'; p++) {
+                if (*p == '\\' && (p[1] == '"' || p[1] == '\\'))
+                        p++;
+                vl_buf_append(val, p, 1, NULL);
+        }
+        if (*p != '"')
+                return vl_err_set(err, VL_REJECT, "unterminated quote");
+        p++;
+        if (*p && !is_space(*p))
+                return vl_err_set(err, VL_REJECT,
+                                  "expected a space after a quoted value");
+        *pp = p;
+        return VL_OK;
+}
+
+/* Parse one line (NUL-terminated, no newline). *out is NULL for a blank or
+ * comment line. */
+static enum vl_rc parse_line(const char *line, struct fetcher_source **out,
+                             struct vl_err *err)
+{
+        struct fetcher_source *s = NULL;
+        struct vl_buf val;
+        const char *p = line;
+        const char *b;
+        char *url = NULL;
+        char key[32];
+        enum vl_rc rc = VL_OK;
+
+        *out = NULL;
+        vl_buf_init(&val, 0);
+        while (is_space(*p))
+                p++;
+        if (!*p || *p == '#')
+                goto out;
+        for (b = p; *p && !is_space(*p); p++)
+                ;
+        url = vl_xstrndup(b, (size_t)(p - b));
+        rc = check_url(url, err);
+        if (rc != VL_OK)
+                goto out;
+        s = fetcher_source_new(url);
+        for (;;) {
+                size_t n;
+
+                while (is_space(*p))
+                        p++;
+                if (!*p || *p == '#')
+                        break;
+                for (b = p; *p && *p != '=' && !is_space(*p); p++)
+                        ;
+                n = (size_t)(p - b);
+                if (*p != '=' || n == 0) {
+                        while (*p && !is_space(*p))
+                                p++;
+                        rc = vl_err_set(err, VL_REJECT,
+                                        "expected key=value, got '%.*s'",
+                                        (int)(p - b), b);
+                        goto out;
+                }
+                if (n >= sizeof(key)) {
+                        rc = vl_err_set(err, VL_REJECT, "unknown key '%.*s'",
+                                        (int)n, b);
+                        goto out;
+                }
+                memcpy(key, b, n);
+                key[n] = '\0';
+                p++;
+                rc = read_value(&p, &val, err);
+                if (rc != VL_OK)
+                        goto out;
+                rc = set_key(s, key, val.data ? val.data : "", err);
+                if (rc != VL_OK)
+                        goto out;
+        }
+        *out = s;
+        s = NULL;
+out:
+        fetcher_source_unref(s);
+        free(url);
+        vl_buf_release(&val);
+        return rc;
+}
+
+enum vl_rc fetcher_sources_parse(struct fetcher_sources *ss, const char *text,
+                                 size_t len, const char *name,
+                                 struct vl_err *err)
+{
+        struct fetcher_sources got = { 0 };
+        struct fetcher_map urls;
+        struct vl_err lerr;
+        const char *p = text;
+        const char *end = text + len;
+        int lineno = 0;
+        enum vl_rc rc = VL_OK;
+
+        fetcher_map_init(&urls);
+        while (p < end) {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                const char *e = nl ? nl : end;
+                struct fetcher_source *s;
+                char *line;
+
+                lineno++;
+                if (memchr(p, '\0', (size_t)(e - p))) {
+                        rc = vl_err_set(err, VL_REJECT,
+                                        "%s:%d: NUL byte in line", name,
+                                        lineno);
+                        goto out;
+                }
+                line = vl_xstrndup(p, (size_t)(e - p));
+                rc = parse_line(line, &s, &lerr);
+                free(line);
+                if (rc != VL_OK) {
+                        vl_err_set(err, rc, "%s:%d: %s", name, lineno,
+                                   lerr.msg);
+                        goto out;
+                }
+                if (s) {
+                        struct fetcher_source *first =
+                                fetcher_map_get(&urls, s->url);
+
+                        s->line = lineno;
+                        if (first) {
+                                rc = vl_err_set(err, VL_REJECT,
+                                                "%s:%d: duplicate source '%s' "
+                                                "(first on line %d)",
+                                                name, lineno, s->url,
+                                                first->line);
+                                fetcher_source_unref(s);
+                                goto out;
+                        }
+                        fetcher_map_put(&urls, s->url, s);
+                        fetcher_sources_add_take(&got, s);
+                }
+                p = nl ? nl + 1 : end;
+        }
+        for (int i = 0; i < got.n; i++) {
+                fetcher_sources_add_take(ss, got.v[i]);
+                got.v[i] = NULL;
+        }
+        got.n = 0;
+out:
+        fetcher_map_release(&urls, NULL);
+        fetcher_sources_release(&got);
+        return rc;
+}
+
+enum vl_rc fetcher_sources_load(struct fetcher_sources *ss, const char *path,
+                                struct vl_err *err)
+{
+        struct vl_buf b;
+        struct vl_err lerr;
+        enum vl_rc rc;
+
+        vl_buf_init(&b, SOURCES_MAX_BYTES);
+        rc = vl_buf_read_file(&b, path, &lerr);
+        if (rc != VL_OK) {
+                vl_err_set(err, rc, "cannot read sources: %s", lerr.msg);
+                goto out;
+        }
+        rc = fetcher_sources_parse(ss, b.data ? b.data : "", b.len, path, err);
+out:
+        vl_buf_release(&b);
+        return rc;
+}

@@ -1,0 +1,555 @@
+/* veille-fetcher: transfers over real HTTP on loopback, against a tiny
+ * threaded server in this process (the integration tests use
+ * veille-fixture-httpd; this one checks admission and classification). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <jansson.h>
+#include "veille/codec.h"
+#include "veille/metrics.h"
+#include "fetcher/fetcher.h"
+
+struct srv {
+        int fd;
+        int port;
+        char ip[16];
+};
+
+static atomic_int cur_all;    /* slow requests being served, both servers */
+static atomic_int max_all;
+static atomic_int cur_host[2];
+static atomic_int max_host[2];
+static struct srv servers[2];
+
+static void bump_max(atomic_int *max, int v)
+{
+        int m = atomic_load(max);
+
+        while (v > m && !atomic_compare_exchange_weak(max, &m, v))
+                ;
+}
+
+static void sleep_ms(long ms)
+{
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+        nanosleep(&ts, NULL);
+}
+
+static void reply(int c, const char *status, const char *headers,
+                  const char *body, size_t blen)
+{
+        char head[512];
+        int n = snprintf(head, sizeof(head),
+                         "HTTP/1.1 %s\r\nContent-Length: %zu\r\n%s"
+                         "Connection: close\r\n\r\n",
+                         status, blen, headers);
+
+        if (write(c, head, (size_t)n) < 0 || (blen && write(c, body, blen) < 0))
+                return;
+}
+
+struct conn {
+        int fd;
+        int which;
+};
+
+static void *serve(void *arg)
+{
+        struct conn *cn = arg;
+        char req[4096];
+        size_t len = 0;
+        char path[256] = "";
+        int c = cn->fd;
+
+        while (len < sizeof(req) - 1) {
+                ssize_t r = read(c, req + len, sizeof(req) - 1 - len);
+
+                if (r <= 0)
+                        break;
+                len += (size_t)r;
+                req[len] = '\0';
+                if (strstr(req, "\r\n\r\n"))
+                        break;
+        }
+        req[len] = '\0';
+        sscanf(req, "GET %255s", path);
+        if (!strcmp(path, "/ok")) {
+                reply(c, "200 OK",
+                      "Content-Type: text/html; charset=utf-8\r\n"
+                      "ETag: \"e1\"\r\n"
+                      "Last-Modified: Mon, 01 Jan 2024 00:00:00 GMT\r\n",
+                      "hello", 5);
+        } else if (!strcmp(path, "/etag")) {
+                if (strstr(req, "If-None-Match: \"e1\""))
+                        reply(c, "304 Not Modified", "ETag: \"e1\"\r\n", "", 0);
+                else
+                        reply(c, "200 OK", "ETag: \"e1\"\r\n", "feed", 4);
+        } else if (!strcmp(path, "/slow")) {
+                int v = atomic_fetch_add(&cur_all, 1) + 1;
+                int h = atomic_fetch_add(&cur_host[cn->which], 1) + 1;
+
+                bump_max(&max_all, v);
+                bump_max(&max_host[cn->which], h);
+                sleep_ms(120);
+                atomic_fetch_sub(&cur_host[cn->which], 1);
+                atomic_fetch_sub(&cur_all, 1);
+                reply(c, "200 OK", "", "slow", 4);
+        } else if (!strcmp(path, "/feed1.xml")) {
+                static const char feed[] =
+                        "<?xml version='1.0'?><rss version='2.0'><channel>"
+                        "<title>One</title>"
+                        "<item><title>ok</title><link>/ok</link></item>"
+                        "<item><title>hop</title><link>hop</link></item>"
+                        "<item><title>gone</title><link>/404</link></item>"
+                        "<item><title>broken</title><link>/nope</link></item>"
+                        "<item><title>again</title>"
+                        "<link>/ok?utm_source=rss#top</link></item>"
+                        "<item><title>no link</title></item>"
+                        "</channel></rss>";
+
+                reply(c, "200 OK", "Content-Type: application/rss+xml\r\n",
+                      feed, sizeof(feed) - 1);
+        } else if (!strcmp(path, "/feed2.xml")) {
+                /* the same page as feed1's, from the other host */
+                char feed[512];
+                int n = snprintf(feed, sizeof(feed),
+                                 "<feed xmlns='http://www.w3.org/2005/Atom'>"
+                                 "<entry><title>same</title><link href='"
+                                 "http://127.0.0.1:%d/ok'/></entry></feed>",
+                                 servers[0].port);
+
+                reply(c, "200 OK", "", feed, (size_t)n);
+        } else if (!strcmp(path, "/404")) {
+                reply(c, "404 Not Found", "", "no", 2);
+        } else if (!strcmp(path, "/503")) {
+                reply(c, "503 Service Unavailable", "Retry-After: 7\r\n", "",
+                      0);
+        } else if (!strcmp(path, "/loop")) {
+                reply(c, "302 Found", "Location: /loop\r\n", "", 0);
+        } else if (!strcmp(path, "/hop")) {
+                reply(c, "301 Moved", "Location: /ok\r\n", "", 0);
+        } else if (!strcmp(path, "/ftp")) {
+                reply(c, "302 Found", "Location: ftp://127.0.0.1/x\r\n", "", 0);
+        } else if (!strcmp(path, "/big")) {
+                static char big[5000];
+
+                memset(big, 'A', sizeof(big));
+                reply(c, "200 OK", "", big, sizeof(big));
+        } else if (!strcmp(path, "/bigchunked")) {
+                /* no Content-Length: only the write callback can stop it */
+                static const char head[] = "HTTP/1.1 200 OK\r\nTransfer-"
+                                           "Encoding: chunked\r\nConnection: "
+                                           "close\r\n\r\n";
+                char chunk[1100];
+
+                if (write(c, head, sizeof(head) - 1) > 0) {
+                        memcpy(chunk, "3e8\r\n", 5);
+                        memset(chunk + 5, 'B', 1000);
+                        memcpy(chunk + 1005, "\r\n", 2);
+                        for (int i = 0; i < 5; i++)
+                                if (write(c, chunk, 1007) < 0)
+                                        break;
+                        if (write(c, "0\r\n\r\n", 5) < 0)
+                                path[0] = '\0';
+                }
+        } else {
+                reply(c, "500 Internal Server Error", "", "", 0);
+        }
+        close(c);
+        free(cn);
+        return NULL;
+}
+
+static void *accept_loop(void *arg)
+{
+        struct srv *s = arg;
+        int which = (int)(s - servers);
+
+        for (;;) {
+                int c = accept(s->fd, NULL, NULL);
+                struct conn *cn;
+                pthread_t t;
+
+                if (c < 0)
+                        return NULL;
+                cn = malloc(sizeof(*cn));
+                cn->fd = c;
+                cn->which = which;
+                if (pthread_create(&t, NULL, serve, cn)) {
+                        close(c);
+                        free(cn);
+                        continue;
+                }
+                pthread_detach(t);
+        }
+}
+
+static void start_server(struct srv *s, const char *ip)
+{
+        struct sockaddr_in a = { .sin_family = AF_INET };
+        socklen_t alen = sizeof(a);
+        pthread_t t;
+        int one = 1;
+
+        snprintf(s->ip, sizeof(s->ip), "%s", ip);
+        cr_assert_eq(inet_pton(AF_INET, ip, &a.sin_addr), 1);
+        s->fd = socket(AF_INET, SOCK_STREAM, 0);
+        cr_assert_geq(s->fd, 0);
+        setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        cr_assert_eq(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0,
+                     "cannot bind %s", ip);
+        cr_assert_eq(listen(s->fd, 64), 0);
+        cr_assert_eq(getsockname(s->fd, (struct sockaddr *)&a, &alen), 0);
+        s->port = ntohs(a.sin_port);
+        cr_assert_eq(pthread_create(&t, NULL, accept_loop, s), 0);
+        pthread_detach(t);
+}
+
+static void setup(void)
+{
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        start_server(&servers[0], "127.0.0.1");
+        start_server(&servers[1], "127.0.0.2");
+}
+
+#define MAX_DONE 64
+
+struct done {
+        struct fetcher_xfer *x[MAX_DONE];
+        int n;
+};
+
+static void on_done(void *ctx, struct fetcher_xfer *x)
+{
+        struct done *d = ctx;
+
+        cr_assert_lt(d->n, MAX_DONE);
+        d->x[d->n++] = x;
+}
+
+static struct fetcher_http *new_http(struct done *d, bool allow_private,
+                                     int max_concurrent, int max_per_host)
+{
+        struct fetcher_http_conf hc = {
+                .user_agent = "veille-test",
+                .connect_timeout_ms = 2000,
+                .timeout_ms = 5000,
+                .max_body_bytes = 1000,
+                .max_concurrent = max_concurrent,
+                .max_per_host = max_per_host,
+                .allow_private = allow_private,
+        };
+        struct vl_err err;
+        struct fetcher_http *h = fetcher_http_new(&hc, on_done, d, &err);
+
+        cr_assert(h, "%s", err.msg);
+        return h;
+}
+
+static char *url(int server, const char *path)
+{
+        static char buf[8][128];
+        static int k;
+        char *u = buf[k++ % 8];
+
+        snprintf(u, 128, "http://%s:%d%s", servers[server].ip,
+                 servers[server].port, path);
+        return u;
+}
+
+static void run_until(struct fetcher_http *h, struct done *d, int n,
+                      int max_per_host)
+{
+        int64_t end = vl_time_mono_ms() + 10000;
+        struct vl_err err;
+
+        while (d->n < n && vl_time_mono_ms() < end) {
+                cr_assert_eq(fetcher_http_run(h, 50, &err), VL_OK, "%s",
+                             err.msg);
+                cr_assert_leq(fetcher_http_active(h), 2 * max_per_host);
+        }
+        cr_assert_eq(d->n, n, "%d of %d transfers ended", d->n, n);
+}
+
+static struct fetcher_xfer *find(struct done *d, const char *u)
+{
+        for (int i = 0; i < d->n; i++)
+                if (!strcmp(d->x[i]->url, u))
+                        return d->x[i];
+        cr_assert_fail("no transfer of %s", u);
+        return NULL;
+}
+
+static void clear(struct done *d)
+{
+        for (int i = 0; i < d->n; i++)
+                fetcher_xfer_destroy(d->x[i]);
+        d->n = 0;
+}
+
+Test(fetcher_http, fetch_and_classify, .init = setup)
+{
+        static const char *const paths[] = { "/ok", "/404", "/503", "/loop",
+                                             "/hop", "/big", "/bigchunked",
+                                             "/ftp" };
+        struct done d = { 0 };
+        struct fetcher_http *h = new_http(&d, true, 16, 2);
+        struct fetcher_xfer *x;
+        struct vl_err err;
+
+        for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++)
+                fetcher_http_submit(h, fetcher_xfer_new(FETCHER_XFER_PAGE,
+                                                        url(0, paths[i]),
+                                                        NULL));
+        run_until(h, &d, (int)(sizeof(paths) / sizeof(*paths)), 2);
+
+        x = find(&d, url(0, "/ok"));
+        cr_assert_eq(fetcher_xfer_result(x, &err), VL_OK, "%s", err.msg);
+        cr_assert_eq(x->status, 200);
+        cr_assert_eq(x->body.len, 5);
+        cr_assert_str_eq(x->body.data, "hello");
+        cr_assert_str_eq(x->etag, "\"e1\"");
+        cr_assert_str_eq(x->last_modified, "Mon, 01 Jan 2024 00:00:00 GMT");
+        cr_assert_str_eq(x->content_type, "text/html; charset=utf-8");
+
+        x = find(&d, url(0, "/404"));
+        cr_assert_eq(fetcher_xfer_result(x, &err), VL_REJECT);
+        cr_assert_eq(x->status, 404);
+
+        x = find(&d, url(0, "/503"));
+        cr_assert_eq(fetcher_xfer_result(x, &err), VL_RETRY);
+        cr_assert_eq(x->retry_after_s, 7);
+
+        x = find(&d, url(0, "/loop"));
+        cr_assert_eq(fetcher_xfer_result(x, &err), VL_REJECT);
+        cr_assert(strstr(err.msg, "redirects"), "%s", err.msg);
+
+        x = find(&d, url(0, "/hop"));
+        cr_assert_eq(fetcher_xfer_result(x, &err), VL_OK);
+        cr_assert_str_eq(x->final_url, url(0, "/ok"));
+        cr_assert_eq(x->redirects, 1);
+
+        x = find(&d, url(0, "/big"));
+        cr_assert_eq(fetcher_xfer_result(x, &err), VL_REJECT);
+        cr_assert(strstr(err.msg, "larger than 1000 bytes"), "%s", err.msg);
+
+        x = find(&d, url(0, "/bigchunked"));
+        cr_assert_eq(fetcher_xfer_result(x, &err), VL_REJECT);
+        cr_assert(x->too_big);
+        cr_assert_leq(x->body.len, 1000);
+
+        x = find(&d, url(0, "/ftp"));
+        cr_assert_eq(fetcher_xfer_result(x, &err), VL_REJECT, "%s", err.msg);
+
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+Test(fetcher_http, conditional_get, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h = new_http(&d, true, 4, 2);
+        struct fetcher_xfer *x;
+        struct vl_err err;
+
+        x = fetcher_xfer_new(FETCHER_XFER_FEED, url(0, "/etag"), NULL);
+        fetcher_http_submit(h, x);
+        run_until(h, &d, 1, 2);
+        cr_assert_eq(d.x[0]->status, 200);
+        cr_assert_str_eq(d.x[0]->etag, "\"e1\"");
+        clear(&d);
+
+        x = fetcher_xfer_new(FETCHER_XFER_FEED, url(0, "/etag"), NULL);
+        x->if_none_match = strdup("\"e1\"");
+        fetcher_http_submit(h, x);
+        run_until(h, &d, 1, 2);
+        cr_assert_eq(d.x[0]->status, 304);
+        cr_assert_eq(fetcher_xfer_result(d.x[0], &err), VL_OK);
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+Test(fetcher_http, per_host_and_total_limits, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h = new_http(&d, true, 3, 2);
+
+        for (int i = 0; i < 6; i++) {
+                fetcher_http_submit(h, fetcher_xfer_new(FETCHER_XFER_PAGE,
+                                                        url(0, "/slow"),
+                                                        NULL));
+                fetcher_http_submit(h, fetcher_xfer_new(FETCHER_XFER_PAGE,
+                                                        url(1, "/slow"),
+                                                        NULL));
+        }
+        cr_assert_eq(fetcher_http_pending(h), 12);
+        run_until(h, &d, 12, 2);
+        for (int i = 0; i < d.n; i++)
+                cr_assert_eq(d.x[i]->status, 200);
+        cr_assert_leq(atomic_load(&max_host[0]), 2);
+        cr_assert_leq(atomic_load(&max_host[1]), 2);
+        cr_assert_leq(atomic_load(&max_all), 3);
+        /* and both hosts were served at once */
+        cr_assert_geq(atomic_load(&max_all), 2);
+        cr_assert_eq(fetcher_http_active(h), 0);
+        cr_assert_eq(fetcher_http_pending(h), 0);
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+Test(fetcher_http, private_address_refused, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h = new_http(&d, false, 4, 2);
+        struct vl_err err;
+
+        fetcher_http_submit(h, fetcher_xfer_new(FETCHER_XFER_PAGE,
+                                                url(0, "/ok"), NULL));
+        run_until(h, &d, 1, 2);
+        cr_assert(d.x[0]->blocked);
+        cr_assert_eq(fetcher_xfer_result(d.x[0], &err), VL_REJECT);
+        cr_assert(strstr(err.msg, "refused private address 127.0.0.1"), "%s",
+                  err.msg);
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+Test(fetcher_http, abort_reports_every_transfer, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h = new_http(&d, true, 2, 1);
+        struct vl_err err;
+
+        for (int i = 0; i < 5; i++)
+                fetcher_http_submit(h, fetcher_xfer_new(FETCHER_XFER_PAGE,
+                                                        url(0, "/slow"),
+                                                        NULL));
+        cr_assert_eq(fetcher_http_run(h, 20, &err), VL_OK);
+        cr_assert_eq(fetcher_http_active(h), 1);
+        fetcher_http_abort_pending(h);
+        cr_assert_eq(d.n, 4);
+        cr_assert_eq(fetcher_http_pending(h), 0);
+        fetcher_http_abort(h);
+        cr_assert_eq(d.n, 5);
+        for (int i = 0; i < d.n; i++) {
+                cr_assert(d.x[i]->aborted);
+                cr_assert_eq(fetcher_xfer_result(d.x[i], &err), VL_RETRY);
+        }
+        cr_assert_eq(fetcher_http_active(h), 0);
+        clear(&d);
+        /* new transfers still work after an abort */
+        fetcher_http_submit(h, fetcher_xfer_new(FETCHER_XFER_PAGE,
+                                                url(0, "/ok"), NULL));
+        run_until(h, &d, 1, 1);
+        cr_assert_eq(d.x[0]->status, 200);
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+Test(fetcher_http, bad_url_ends_cleanly, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h = new_http(&d, true, 2, 1);
+        struct vl_err err;
+
+        fetcher_http_submit(h, fetcher_xfer_new(FETCHER_XFER_PAGE,
+                                                "gopher://127.0.0.1/x", NULL));
+        fetcher_http_submit(h, fetcher_xfer_new(FETCHER_XFER_PAGE,
+                                                "http://", NULL));
+        run_until(h, &d, 2, 1);
+        for (int i = 0; i < d.n; i++)
+                cr_assert_eq(fetcher_xfer_result(d.x[i], &err), VL_REJECT,
+                             "%s", err.msg);
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+/* -------------------------------------------------------------- engine */
+
+Test(fetcher_engine, once_without_broker, .init = setup)
+{
+        struct fetcher_conf fc = {
+                .poll_interval_s = 300,
+                .max_concurrent = 4,
+                .max_per_host = 2,
+                .connect_timeout_ms = 2000,
+                .timeout_ms = 5000,
+                .max_body_bytes = 100000,
+                .retries = 1,
+                .retry_backoff_ms = 10,
+                .max_pending = 100,
+                .seen_ttl_days = 30,
+                .allow_private = true,
+                .user_agent = (char *)(uintptr_t)"veille-test",
+        };
+        struct vl_stage_conf sc = {
+                .output_topic = (char *)(uintptr_t)"veille.pages",
+                .dlq_topic = (char *)(uintptr_t)"veille.dlq",
+                .drain_ms = 1000,
+        };
+        const struct fetcher_engine_stats *st;
+        struct fetcher_sources ss = { 0 };
+        struct fetcher_engine *e;
+        struct vl_metrics m;
+        struct vl_err err;
+        char line[65536];
+        FILE *out;
+        int n = 0;
+        bool ok = false, hop = false;
+
+        cr_redirect_stdout();
+        vl_metrics_init(&m, "fetcher");
+        e = fetcher_engine_new(&fc, &sc, &m, &err);
+        cr_assert(e, "%s", err.msg);
+        fetcher_sources_add_take(&ss, fetcher_source_new(url(0, "/feed1.xml")));
+        fetcher_sources_add_take(&ss, fetcher_source_new(url(1, "/feed2.xml")));
+        ss.v[0]->site = strdup("Site One");
+        fetcher_engine_set_sources(e, &ss);
+        cr_assert_eq(ss.n, 0);
+        cr_assert_eq(fetcher_engine_run(e, true), 0);
+        st = fetcher_engine_stats(e);
+        cr_assert_eq(st->feeds_ok, 2);
+        cr_assert_eq(st->feeds_failed, 0);
+        /* /ok once (three items name it), /hop; /404 and /nope fail */
+        cr_assert_eq(st->pages_ok, 2, "%lld pages", (long long)st->pages_ok);
+        cr_assert_eq(st->pages_failed, 2);
+        fetcher_engine_destroy(e);
+        fflush(stdout);
+
+        out = cr_get_redirected_stdout();
+        while (fgets(line, sizeof(line), out)) {
+                json_error_t jerr;
+                json_t *ev = json_loads(line, 0, &jerr);
+                const char *u;
+
+                cr_assert(ev, "%s: %s", jerr.text, line);
+                n++;
+                u = json_string_value(json_object_get(ev, "url"));
+                if (!strcmp(u, url(0, "/ok")))
+                        ok = true;
+                if (!strcmp(u, url(0, "/hop"))) {
+                        hop = true;
+                        cr_assert_str_eq(json_string_value(json_object_get(
+                                                 ev, "final_url")),
+                                         url(0, "/ok"));
+                        cr_assert_str_eq(
+                                json_string_value(json_object_get(
+                                        json_object_get(ev, "source"),
+                                        "site")),
+                                "Site One");
+                }
+                json_decref(ev);
+        }
+        cr_assert_eq(n, 2);
+        cr_assert(ok && hop);
+}
