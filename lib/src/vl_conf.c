@@ -28,6 +28,8 @@ struct vl_conf {
         int ntables;
         struct kprop *props;
         int nprops;
+        struct kprop *prefilled; /* defaults set in the struct, not the table */
+        int nprefilled;
         rd_kafka_conf_t *scratch; /* validates librdkafka properties */
 };
 
@@ -99,6 +101,11 @@ void vl_conf_destroy(struct vl_conf *cf)
                 free(cf->props[i].value);
         }
         free(cf->props);
+        for (int i = 0; i < cf->nprefilled; i++) {
+                free(cf->prefilled[i].name);
+                free(cf->prefilled[i].value);
+        }
+        free(cf->prefilled);
         rd_kafka_conf_destroy(cf->scratch);
         free(cf);
 }
@@ -173,7 +180,16 @@ void vl_conf_add_table(struct vl_conf *cf, const struct vl_conf_key *keys,
         cf->ntables++;
         for (const struct vl_conf_key *k = keys; k->name; k++) {
                 struct vl_err err;
+                char *const *pre = field(k, base);
 
+                if (!k->def && k->type == VL_CONF_STR && *pre) {
+                        cf->prefilled = vl_xrealloc(
+                                cf->prefilled, (size_t)(cf->nprefilled + 1) *
+                                                       sizeof(*cf->prefilled));
+                        cf->prefilled[cf->nprefilled].name = vl_xstrdup(k->name);
+                        cf->prefilled[cf->nprefilled].value = vl_xstrdup(*pre);
+                        cf->nprefilled++;
+                }
                 if (k->def && set_key(k, base, k->def, &err) != VL_OK) {
                         VL_ERROR("conf", "bad default: %s", err.msg);
                         abort(); /* programmer error in a key table */
@@ -377,11 +393,15 @@ static void usage(const struct vl_conf *cf, FILE *fp)
                                           : k->type == VL_CONF_STR ? " STR"
                                                                     : " NUM";
                         char left[64];
+                        const char *def = k->def;
 
+                        for (int i = 0; !def && i < cf->nprefilled; i++)
+                                if (!strcmp(cf->prefilled[i].name, k->name))
+                                        def = cf->prefilled[i].value;
                         snprintf(left, sizeof(left), "--%s%s", k->name, arg);
                         fprintf(fp, "  %-32s %s", left, k->help);
-                        if (k->def && *k->def)
-                                fprintf(fp, " (default: %s)", k->def);
+                        if (def && *def)
+                                fprintf(fp, " (default: %s)", def);
                         if (k->flags & VL_CONF_CLI)
                                 fprintf(fp, " [command line only]");
                         fputc('\n', fp);
