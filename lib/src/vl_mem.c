@@ -50,11 +50,22 @@ char *vl_xstrdup(const char *s)
 
 char *vl_xstrndup(const char *s, size_t n)
 {
-        char *p = vl_xmalloc(n + 1);
+        char *p;
 
+        n = strnlen(s, n);
+        p = vl_xmalloc(n + 1);
         memcpy(p, s, n);
         p[n] = '\0';
         return p;
+}
+
+char *vl_xmemdup(const void *p, size_t n)
+{
+        char *q = vl_xmalloc(n + 1);
+
+        memcpy(q, p, n);
+        q[n] = '\0';
+        return q;
 }
 
 char *vl_xasprintf(const char *fmt, ...)

@@ -71,7 +71,7 @@ struct vl_rec *vl_out_raw(struct vl_out *out, const char *topic,
         memset(rec, 0, sizeof(*rec));
         rec->topic = vl_xstrdup(topic);
         rec->key = vl_xstrdup(key);
-        rec->value = value ? vl_xstrndup(value, len) : NULL;
+        rec->value = value ? vl_xmemdup(value, len) : NULL;
         rec->len = value ? len : 0;
         return rec;
 }

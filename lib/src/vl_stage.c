@@ -100,7 +100,7 @@ static const char *kafka_header(const struct vl_in *in, const char *name)
         if (rd_kafka_message_headers(rkm, &hdrs) || !hdrs ||
             rd_kafka_header_get_last(hdrs, name, &v, &n) || !v)
                 return NULL;
-        copy = vl_xstrndup(v, n);
+        copy = vl_xmemdup(v, n);
         r->hdr_copies = vl_xrealloc(r->hdr_copies,
                                     (size_t)(r->nhdr_copies + 1) *
                                             sizeof(*r->hdr_copies));
@@ -232,7 +232,7 @@ static void dispatch(struct runner *r, const rd_kafka_message_t *rkm)
                 return;
         }
         if (rc == VL_REJECT) {
-                char *key = rkm->key ? vl_xstrndup(rkm->key, rkm->key_len)
+                char *key = rkm->key ? vl_xmemdup(rkm->key, rkm->key_len)
                                      : NULL;
 
                 VL_WARN(r->st->name, "rejected %s [%d] @%lld: %s", topic,

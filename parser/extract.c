@@ -1,0 +1,1512 @@
+/*
+ * Main content extraction.
+ *
+ * 1. Statistics per element: text bytes, link text bytes, whether it holds
+ *    the page's h1 or <main> ("key").
+ * 2. Hints: an itemprop=articleBody element, or the element whose text the
+ *    JSON-LD articleBody starts with. The hint and its ancestors are never
+ *    removed.
+ * 3. Cleaning: scripts and such always go; chrome (nav, header, footer,
+ *    aside, form, hidden elements, ARIA landmarks, and classes or ids that
+ *    say menu, share, related, comment, cookie, ad, newsletter, lire-aussi,
+ *    ...) goes unless it holds most of the page's text (ASP.NET wraps pages
+ *    in <form>, themes put "has-sidebar" on the page wrapper).
+ * 4. The content root: the hint if it holds enough text, else an <article>
+ *    with most of the text, else the best candidate by a Readability-like
+ *    score (paragraph length and commas credited to ancestors, link density
+ *    penalised) plus its siblings that score close to it.
+ * 5. Blocks: paragraphs, headings, list items, quotes, tables and pre cut
+ *    from the root; teasers, chrome lines, bylines, link-dense lines and the
+ *    title repeated are left out.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <utf8proc.h>
+#include "veille/log.h"
+#include "veille/mem.h"
+#include "parser.h"
+
+#define MIN_PARA_CHARS 25
+#define MAX_EMIT_DEPTH 512
+#define HINT_MATCH_BYTES 60
+#define HINT_MAX_PARAS 400
+#define AB_FOLD_BYTES 20000
+#define MAX_ROOTS 64
+#define RETRY_BELOW_CHARS 500 /* gentler cleaning below this much text */
+
+struct ninfo {
+        double score;
+        size_t text; /* non-space text bytes in the subtree */
+        size_t link; /* of which inside <a> */
+        bool scored;
+        bool key;     /* holds the h1 or <main> */
+        bool protect; /* the content hint or one of its ancestors */
+        bool dropped; /* boilerplate: left out of everything */
+};
+
+struct ctx {
+        xmlNode *body;
+        struct ninfo *info;
+        size_t ninfo;
+        size_t total; /* body text */
+        xmlNode *hint; /* itemprop=articleBody or JSON-LD match, or NULL */
+        char *title_f; /* folded title and h1, for duplicates */
+        char *h1_f;
+        struct parser_strv authors_f; /* folded author names */
+        struct parser_strv bylines_f;
+};
+
+static struct ninfo *NI(const xmlNode *n)
+{
+        return (struct ninfo *)n->_private;
+}
+
+/* Cleaning marks elements instead of removing them, so that a second
+ * attempt with gentler rules can run on the same tree. */
+static bool dropped(const xmlNode *n)
+{
+        return n->type == XML_ELEMENT_NODE && n->_private && NI(n)->dropped;
+}
+
+/* parser_html_next() that never enters nor returns a dropped element. */
+static xmlNode *live_next(xmlNode *n, const xmlNode *root, bool skip)
+{
+        n = parser_html_next(n, root, skip || dropped(n));
+        while (n && dropped(n))
+                n = parser_html_next(n, root, true);
+        return n;
+}
+
+static char *live_text(xmlNode *n)
+{
+        return parser_html_text_filter(n, dropped);
+}
+
+/* -------------------------------------------------------------- tag sets */
+
+static bool name_in(const xmlNode *n, const char *const *list)
+{
+        const char *name = parser_html_name(n);
+
+        for (; *list; list++)
+                if (strcmp(*list, name) == 0)
+                        return true;
+        return false;
+}
+
+/* never content */
+static const char *const drop_tags[] = {
+        "script", "style", "noscript", "iframe", "button", "template", "svg",
+        "canvas", "object", "embed", "select", "input", "textarea", "link",
+        "video", "audio", "map", "dialog", "frame", "frameset", "applet",
+        "math", "source", "track", "picture", NULL,
+};
+/* chrome unless it holds the page */
+static const char *const chrome_tags[] = {
+        "nav", "header", "footer", "aside", "menu", NULL,
+};
+static const char *const chrome_roles[] = {
+        "navigation", "banner", "contentinfo", "complementary", "menu",
+        "menubar", "search", "dialog", "alertdialog", "toolbar", "tablist",
+        NULL,
+};
+/* class/id substrings that condemn an element whatever else it says */
+static const char *const strong_neg[] = {
+        "comment", "cookie", "consent", "gdpr", "newsletter", "share",
+        "sharing", "social", "related", "lire-aussi", "lireaussi",
+        "a-lire", "read-more", "readmore", "voir-aussi", "voiraussi",
+        "see-also", "also-read", "breadcrumb", "promo", "sponsor",
+        "outbrain", "taboola", "popup", "modal", "disqus",
+        "signup", "login", "recommend", "most-read", "mostread",
+        "most-popular", "plus-lus", "trending", "byline", "author-bio",
+        "skip-link", "sr-only", "screen-reader", "visually-hidden",
+        "adsbygoogle", "advert", "ad-slot", "adslot", "ad-container",
+        "ad-wrapper", "ad-banner", "dfp-", "tags", "taglist", "jp-relatedposts",
+        "yarpp", "addtoany", "sharedaddy", "print-only", NULL,
+};
+/* class/id words that condemn an element unless a positive word saves it */
+static const char *const weak_neg[] = {
+        "nav", "navbar", "navigation", "menu", "menus", "mainmenu",
+        "sidebar", "side", "banner", "footer", "header", "masthead", "ad",
+        "ads", "adv", "pub", "publicite", "publicity", "widget", "widgets",
+        "toolbar", "tools", "meta", "aside", "topbar", "subnav", "dropdown",
+        "overlay", "hidden", "hide", "rss", "pagination", "pager", "teaser",
+        "teasers", "offcanvas", "sidenav", "submenu", NULL,
+};
+static const char *const positive[] = {
+        "article", "content", "main", "body", "story", "entry", "post",
+        "text", "texte", "contenu", "corps", "chapo", "column", NULL,
+};
+/* Readability-like class weights */
+static const char *const weight_pos[] = {
+        "article", "body", "content", "entry", "hentry", "h-entry", "main",
+        "page", "post", "text", "blog", "story", "texte", "contenu", "corps",
+        "chapo", "paragraph", "detail", NULL,
+};
+static const char *const weight_neg[] = {
+        "hidden", "banner", "combx", "comment", "com-", "contact", "foot",
+        "footnote", "masthead", "media", "meta", "outbrain", "promo",
+        "related", "scroll", "share", "shoutbox", "sidebar", "skyscraper",
+        "sponsor", "shopping", "tags", "tool", "widget", "byline", "author",
+        "caption", "lire", "aussi", "teaser", "rubrique", NULL,
+};
+
+/* Class names that name the post's categories, tags or author (WordPress
+ * post_class(), Typepad): "category-social-media" says nothing of the
+ * element itself. */
+static const char *const taxonomy_prefixes[] = {
+        "category-", "tag-", "entry-category-", "entry-tag-", "entry-author-",
+        "post-category-", "post-tag-", "author-", "format-", "rubrique-",
+        "section-", "topic-", NULL,
+};
+
+static bool taxonomy_class(const char *c, size_t l)
+{
+        for (const char *const *p = taxonomy_prefixes; *p; p++) {
+                size_t pl = strlen(*p);
+
+                if (l > pl && strncasecmp(c, *p, pl) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* Lowercased class and id, non-alphanumerics as '-', bounded. */
+static void class_key(const xmlNode *n, char *buf, size_t size)
+{
+        const char *attrs[] = { "class", "id" };
+        size_t k = 0;
+
+        for (int a = 0; a < 2; a++) {
+                const char *v = parser_html_attr(n, attrs[a]);
+
+                while (v && *v) {
+                        size_t l;
+
+                        while (*v == ' ' || *v == '\t' || *v == '\n' ||
+                               *v == '\r' || *v == '\f')
+                                v++;
+                        l = strcspn(v, " \t\n\r\f");
+                        if (!l)
+                                break;
+                        if (a == 0 && taxonomy_class(v, l)) {
+                                v += l;
+                                continue;
+                        }
+                        if (k && k + 1 < size)
+                                buf[k++] = ' ';
+                        for (size_t i = 0; i < l && k + 1 < size; i++) {
+                                char c = v[i];
+
+                                if (c >= 'A' && c <= 'Z')
+                                        c = (char)(c - 'A' + 'a');
+                                else if (!(c >= 'a' && c <= 'z') &&
+                                         !(c >= '0' && c <= '9'))
+                                        c = '-';
+                                buf[k++] = c;
+                        }
+                        v += l;
+                }
+        }
+        buf[k] = '\0';
+}
+
+static bool has_sub(const char *key, const char *const *list)
+{
+        for (; *list; list++)
+                if (strstr(key, *list))
+                        return true;
+        return false;
+}
+
+/* Is one of @p list a whole word ('-' or ' ' separated) of @p key? */
+static bool has_word(const char *key, const char *const *list)
+{
+        for (const char *p = key; *p;) {
+                size_t l;
+
+                while (*p == ' ' || *p == '-')
+                        p++;
+                l = strcspn(p, " -");
+                if (!l)
+                        break;
+                for (const char *const *w = list; *w; w++)
+                        if (strlen(*w) == l && strncmp(p, *w, l) == 0)
+                                return true;
+                p += l;
+        }
+        return false;
+}
+
+static double class_weight(const xmlNode *n)
+{
+        const char *attrs[] = { "class", "id" };
+        double w = 0;
+
+        for (int a = 0; a < 2; a++) {
+                const char *v = parser_html_attr(n, attrs[a]);
+                char key[256];
+                size_t k = 0;
+
+                if (!v || !*v)
+                        continue;
+                for (; *v && k + 1 < sizeof(key); v++)
+                        key[k++] = (char)(*v >= 'A' && *v <= 'Z' ?
+                                          *v - 'A' + 'a' : *v);
+                key[k] = '\0';
+                if (has_sub(key, weight_neg))
+                        w -= 25;
+                if (has_sub(key, weight_pos))
+                        w += 25;
+        }
+        return w;
+}
+
+/* ----------------------------------------------------------- statistics */
+
+static size_t nonspace(const char *s)
+{
+        size_t n = 0;
+
+        for (; *s; s++)
+                if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+                        n++;
+        return n;
+}
+
+static bool is_text(const xmlNode *n)
+{
+        return n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE;
+}
+
+/* Post-order without recursion: text and link bytes, key flags. */
+static void stats(struct ctx *c)
+{
+        xmlNode *root = c->body, *n = root;
+
+        while (n) {
+                if (n->type == XML_ELEMENT_NODE) {
+                        struct ninfo *i = NI(n);
+
+                        i->text = i->link = 0;
+                        i->key = parser_html_is(n, "h1") ||
+                                 parser_html_is(n, "main");
+                        if (n->children && !name_in(n, drop_tags) &&
+                            !i->dropped) {
+                                n = n->children;
+                                continue;
+                        }
+                } else if (is_text(n) && n->content && n->parent &&
+                           n->parent->_private) {
+                        NI(n->parent)->text +=
+                                nonspace((const char *)n->content);
+                }
+                /* leave n and the ancestors it closes */
+                while (n) {
+                        if (n->type == XML_ELEMENT_NODE && n != root &&
+                            n->parent && n->parent->_private &&
+                            !NI(n)->dropped) {
+                                struct ninfo *i = NI(n), *p = NI(n->parent);
+
+                                if (parser_html_is(n, "a"))
+                                        i->link = i->text;
+                                p->text += i->text;
+                                p->link += i->link;
+                                p->key |= i->key;
+                        }
+                        if (n == root) {
+                                n = NULL;
+                                break;
+                        }
+                        if (n->next) {
+                                n = n->next;
+                                break;
+                        }
+                        n = n->parent;
+                }
+        }
+        c->total = NI(root)->text;
+}
+
+static double link_density(const xmlNode *n)
+{
+        const struct ninfo *i = NI(n);
+
+        return i->text ? (double)i->link / (double)i->text : 0;
+}
+
+/* ---------------------------------------------------------------- hints */
+
+static xmlNode *prop_hint(xmlNode *body)
+{
+        for (xmlNode *n = body; n; n = parser_html_next(n, body, false)) {
+                const char *ip = parser_html_attr(n, "itemprop");
+
+                if (ip && parser_html_has_token(ip, "articleBody"))
+                        return n;
+        }
+        return NULL;
+}
+
+/* The element holding the text the JSON-LD articleBody starts with. */
+static xmlNode *ld_hint(struct ctx *c, const char *article_body)
+{
+        size_t abl = strlen(article_body);
+        char *cut = vl_xstrndup(article_body, abl < AB_FOLD_BYTES ? abl :
+                                AB_FOLD_BYTES);
+        char *abf = parser_text_fold(cut, false);
+        size_t ab_text = nonspace(article_body);
+        xmlNode *found = NULL;
+        int paras = 0;
+
+        free(cut);
+        for (xmlNode *n = c->body; n && !found && paras < HINT_MAX_PARAS;
+             n = parser_html_next(n, c->body, false)) {
+                char *t, *f;
+
+                if (!parser_html_is(n, "p"))
+                        continue;
+                paras++;
+                t = parser_html_text(n);
+                f = parser_text_fold(t, false);
+                free(t);
+                if (strlen(f) >= HINT_MATCH_BYTES) {
+                        size_t l = HINT_MATCH_BYTES;
+
+                        while (l && ((unsigned char)f[l] & 0xc0) == 0x80)
+                                l--;
+                        f[l] = '\0';
+                        if (strstr(abf, f))
+                                found = n;
+                }
+                free(f);
+        }
+        free(abf);
+        while (found && found->parent && found->parent != c->body &&
+               NI(found)->text * 10 < ab_text * 6)
+                found = found->parent;
+        return found;
+}
+
+static void protect(xmlNode *n)
+{
+        for (; n && n->_private; n = n->parent)
+                NI(n)->protect = true;
+}
+
+/* ------------------------------------------------------------- cleaning */
+
+static bool hidden(const xmlNode *n)
+{
+        const char *v;
+
+        if (parser_html_attr(n, "hidden"))
+                return true;
+        v = parser_html_attr(n, "aria-hidden");
+        if (v && strcasecmp(v, "true") == 0)
+                return true;
+        v = parser_html_attr(n, "style");
+        if (v) {
+                char s[256];
+                size_t k = 0;
+
+                for (; *v && k + 1 < sizeof(s); v++)
+                        if (*v != ' ')
+                                s[k++] = (char)(*v >= 'A' && *v <= 'Z' ?
+                                                *v - 'A' + 'a' : *v);
+                s[k] = '\0';
+                if (strstr(s, "display:none") ||
+                    strstr(s, "visibility:hidden"))
+                        return true;
+        }
+        return false;
+}
+
+/* Holds the page: the hint, or most of its text with the h1 or <main>, or
+ * nearly all of its text. */
+static bool guarded(const struct ctx *c, const xmlNode *n)
+{
+        const struct ninfo *i = NI(n);
+
+        if (i->protect)
+                return true;
+        if (c->total < 500)
+                return false;
+        return (i->key && i->text * 2 >= c->total) ||
+               i->text * 5 >= c->total * 4;
+}
+
+/* How hard to clean: each attempt that leaves too little text is followed
+ * by a gentler one (as Readability retries without its "unlikely" rules). */
+enum clean_level {
+        CLEAN_ALL = 0,    /* tags, roles, hidden, every class rule */
+        CLEAN_STRONG = 1, /* tags, roles, hidden, strong class rules */
+        CLEAN_TAGS = 2,   /* tags and hidden elements only */
+        CLEAN_LEVELS = 3,
+};
+
+static bool chrome(const struct ctx *c, const xmlNode *n,
+                   enum clean_level level)
+{
+        const char *role;
+        char key[512];
+
+        if (name_in(n, drop_tags))
+                return true;
+        /* a <head> is no content, unless an unclosed <title> made libxml2
+         * put the page in it */
+        if ((parser_html_is(n, "head") || parser_html_is(n, "title")) &&
+            NI(n)->text < 500)
+                return true;
+        if (parser_html_is(n, "body") || parser_html_is(n, "html"))
+                return false;
+        if (name_in(n, chrome_tags) || hidden(n))
+                return !guarded(c, n);
+        /* search boxes, logins and newsletters are small; a <form> with
+         * text is a page wrapped in one (ASP.NET) */
+        if (parser_html_is(n, "form") && level < CLEAN_TAGS &&
+            (NI(n)->text < 300 || link_density(n) > 0.5))
+                return !guarded(c, n);
+        if (level >= CLEAN_TAGS)
+                return false;
+        role = parser_html_attr(n, "role");
+        if (role) {
+                for (const char *const *r = chrome_roles; *r; r++)
+                        if (parser_html_has_token(role, *r))
+                                return !guarded(c, n);
+        }
+        if (parser_html_is(n, "article") || parser_html_is(n, "main"))
+                return false;
+        class_key(n, key, sizeof(key));
+        if (!*key)
+                return false;
+        if (has_sub(key, strong_neg))
+                return !guarded(c, n);
+        if (level == CLEAN_ALL && has_word(key, weak_neg) &&
+            !has_sub(key, positive))
+                return !guarded(c, n);
+        return false;
+}
+
+static void mark(struct ctx *c, enum clean_level level)
+{
+        xmlNode *n = c->body->children;
+
+        while (n) {
+                if (n->type != XML_ELEMENT_NODE || !chrome(c, n, level)) {
+                        n = parser_html_next(n, c->body, false);
+                        continue;
+                }
+                if (NI(n)->text >= 500)
+                        VL_DEBUG("parser", "dropped <%s class='%.60s' "
+                                 "id='%.40s'> with %zu of %zu text bytes",
+                                 parser_html_name(n),
+                                 parser_html_attr(n, "class") ?
+                                 parser_html_attr(n, "class") : "",
+                                 parser_html_attr(n, "id") ?
+                                 parser_html_attr(n, "id") : "",
+                                 NI(n)->text, c->total);
+                NI(n)->dropped = true;
+                n = parser_html_next(n, c->body, true);
+        }
+}
+
+/* -------------------------------------------------------------- scoring */
+
+static double tag_score(const xmlNode *n)
+{
+        static const char *const plus3[] = { "pre", "td", "blockquote",
+                                             NULL };
+        static const char *const minus3[] = { "address", "ol", "ul", "dl",
+                                              "dd", "dt", "li", "form",
+                                              NULL };
+        static const char *const minus5[] = { "h1", "h2", "h3", "h4", "h5",
+                                              "h6", "th", NULL };
+
+        if (parser_html_is(n, "article"))
+                return 10;
+        if (parser_html_is(n, "div") || parser_html_is(n, "section") ||
+            parser_html_is(n, "main"))
+                return 5;
+        if (name_in(n, plus3))
+                return 3;
+        if (name_in(n, minus3))
+                return -3;
+        if (name_in(n, minus5))
+                return -5;
+        return 0;
+}
+
+static bool has_block_child(const xmlNode *n)
+{
+        for (const xmlNode *c = n->children; c; c = c->next)
+                if (parser_html_is_block(c) && !dropped(c))
+                        return true;
+        return false;
+}
+
+static bool paragraph_like(const xmlNode *n)
+{
+        if (parser_html_is(n, "p") || parser_html_is(n, "pre") ||
+            parser_html_is(n, "td"))
+                return true;
+        /* a <div> of text with no block inside is a paragraph too */
+        return (parser_html_is(n, "div") || parser_html_is(n, "section")) &&
+               !has_block_child(n);
+}
+
+static size_t count_commas(const char *s)
+{
+        size_t n = 0;
+
+        for (; *s; s++) {
+                if (*s == ',')
+                        n++;
+                else if (strncmp(s, "\xd8\x8c", 2) == 0 ||   /* Arabic */
+                         strncmp(s, "\xef\xbc\x8c", 3) == 0) /* CJK */
+                        n++;
+        }
+        return n;
+}
+
+static void credit(xmlNode *n, double s)
+{
+        xmlNode *a = n->parent;
+
+        for (int level = 0; a && a->type == XML_ELEMENT_NODE && a->_private &&
+                            level < 5; level++, a = a->parent) {
+                struct ninfo *i = NI(a);
+
+                if (!i->scored) {
+                        i->scored = true;
+                        i->score = tag_score(a) + class_weight(a);
+                }
+                i->score += s / (level == 0 ? 1 : level == 1 ? 2 : level * 3);
+                if (parser_html_is(a, "body"))
+                        break;
+        }
+}
+
+/* The best candidate, or NULL when no paragraph was long enough. */
+static xmlNode *score(struct ctx *c)
+{
+        xmlNode *top = NULL;
+        double best = 0;
+
+        for (xmlNode *n = c->body; n; n = live_next(n, c->body, false)) {
+                char *t;
+                size_t len;
+
+                if (n->type != XML_ELEMENT_NODE || !paragraph_like(n))
+                        continue;
+                t = live_text(n);
+                len = parser_text_chars(t);
+                if (len >= MIN_PARA_CHARS) {
+                        double s = 1 + (double)count_commas(t) +
+                                   (len / 100 < 3 ? (double)(len / 100) : 3);
+
+                        credit(n, s);
+                }
+                free(t);
+        }
+        for (xmlNode *n = c->body; n; n = live_next(n, c->body, false)) {
+                struct ninfo *i;
+
+                if (n->type != XML_ELEMENT_NODE)
+                        continue;
+                i = NI(n);
+                if (!i->scored)
+                        continue;
+                i->score *= 1 - link_density(n);
+                if (!top || i->score > best) {
+                        top = n;
+                        best = i->score;
+                }
+        }
+        /* an only child says nothing its parent does not */
+        while (top && top->parent && top->parent != c->body &&
+               top->parent->_private) {
+                int kids = 0;
+
+                for (xmlNode *k = top->parent->children; k; k = k->next)
+                        if ((k->type == XML_ELEMENT_NODE && !dropped(k)) ||
+                            (is_text(k) && k->content &&
+                             nonspace((const char *)k->content)))
+                                kids++;
+                if (kids != 1)
+                        break;
+                NI(top->parent)->score = NI(top)->score;
+                NI(top->parent)->scored = true;
+                top = top->parent;
+        }
+        return top;
+}
+
+static bool ends_sentence(const char *t)
+{
+        size_t l = strlen(t);
+
+        return strstr(t, ". ") || (l && (t[l - 1] == '.' || t[l - 1] == '!' ||
+                                         t[l - 1] == '?'));
+}
+
+/* Siblings of @p top that belong with it, in document order (top included). */
+static int gather(struct ctx *c, xmlNode *top, xmlNode **out, int max)
+{
+        double ts = NI(top)->score;
+        double threshold = ts * 0.2 > 10 ? ts * 0.2 : 10;
+        const char *tclass = parser_html_attr(top, "class");
+        int n = 0;
+
+        if (!top->parent || top == c->body) {
+                out[0] = top;
+                return 1;
+        }
+        for (xmlNode *s = top->parent->children; s && n < max; s = s->next) {
+                bool take = s == top;
+
+                if (s->type != XML_ELEMENT_NODE || dropped(s))
+                        continue;
+                if (!take && NI(s)->scored) {
+                        double bonus = 0;
+                        const char *sc = parser_html_attr(s, "class");
+
+                        if (tclass && *tclass && sc && strcmp(sc, tclass) == 0)
+                                bonus = ts * 0.2;
+                        take = NI(s)->score + bonus >= threshold;
+                }
+                if (!take && parser_html_is(s, "p")) {
+                        char *t = live_text(s);
+                        size_t len = parser_text_chars(t);
+                        double ld = link_density(s);
+
+                        take = (len > 80 && ld < 0.25) ||
+                               (len > 0 && len <= 80 && ld == 0 &&
+                                ends_sentence(t));
+                        free(t);
+                }
+                if (take)
+                        out[n++] = s;
+        }
+        return n;
+}
+
+/* --------------------------------------------------------------- chrome */
+
+/* Folded, with everything but letters and digits as a space, collapsed:
+ * "► À lire aussi :" -> "a lire aussi". */
+static char *line_key(const char *text)
+{
+        char *f = parser_text_fold(text, false), *c;
+        utf8proc_uint8_t *p = (utf8proc_uint8_t *)f;
+        size_t left = strlen(f);
+
+        while (left) {
+                utf8proc_int32_t cp;
+                utf8proc_ssize_t l = utf8proc_iterate(
+                        p, (utf8proc_ssize_t)left, &cp);
+                utf8proc_category_t cat;
+
+                if (l <= 0)
+                        break;
+                cat = utf8proc_category(cp);
+                if (!(cat >= UTF8PROC_CATEGORY_LU &&
+                      cat <= UTF8PROC_CATEGORY_LO) &&
+                    !(cat >= UTF8PROC_CATEGORY_ND &&
+                      cat <= UTF8PROC_CATEGORY_NO))
+                        memset(p, ' ', (size_t)l);
+                p += l;
+                left -= (size_t)l;
+        }
+        c = parser_text_collapse(f);
+        free(f);
+        return c;
+}
+
+/* "Related: ...", "À lire : ...": a lead word and a colon. */
+static const char *const colon_leads[] = {
+        "related", "lire aussi", "lire", "a lire", "voir aussi", "a voir",
+        "read more", "read also", "see also", "also read", "en savoir plus",
+        "sur le meme sujet", "a decouvrir", "recommended", "watch",
+        "regarder", "video", "photo", "photos", "credit", "credits",
+        "source", "sources", NULL,
+};
+
+static bool colon_lead(const char *text)
+{
+        char *f = parser_text_fold(text, false);
+        const char *p = f;
+        bool yes = false;
+
+        /* skip leading symbols ("► ", "» ", "- ") */
+        while (*p && !(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') &&
+               (unsigned char)*p != 0xc3)
+                p++;
+        for (const char *const *l = colon_leads; *l && !yes; l++) {
+                size_t n = strlen(*l);
+
+                if (strncmp(p, *l, n) == 0) {
+                        const char *q = p + n;
+
+                        while (*q == ' ')
+                                q++;
+                        yes = *q == ':';
+                }
+        }
+        free(f);
+        return yes;
+}
+
+/* Teasers and chrome lines, whatever their length (up to a short
+ * paragraph). */
+static const char *const strong_lines[] = {
+        "lire aussi", "a lire aussi", "lire egalement", "a lire egalement",
+        "lire la suite", "lisez aussi", "lisez egalement", "voir aussi",
+        "a voir aussi", "voir egalement", "sur le meme sujet",
+        "dans la meme rubrique", "articles de la meme rubrique",
+        "articles similaires", "articles lies", "articles recommandes",
+        "read more", "read also", "also read", "read next", "see also",
+        "related articles", "related stories", "related content",
+        "related coverage", "more from", "more stories", "you may also like",
+        "you might also like", "recommended for you", "continue reading",
+        "vous aimerez aussi", "vous aimerez egalement", "les plus lus",
+        "most read", "most popular", "abonnez vous a notre newsletter",
+        "inscrivez vous a notre newsletter", "sign up for our newsletter",
+        "subscribe to our newsletter", "laisser un commentaire",
+        "leave a comment", "poster un commentaire", "ajouter un commentaire",
+        "tous droits reserves", "all rights reserved", "follow us on",
+        "suivez nous sur", "rejoignez nous sur", "share this article",
+        "partagez cet article", "partager cet article", NULL,
+};
+/* The same only as a whole short line. */
+static const char *const weak_lines[] = {
+        "publicite", "advertisement", "advertising", "sponsored",
+        "contenu sponsorise", "annonce", "partager", "partagez", "share",
+        "share this", "imprimer", "print", "commentaires", "comments",
+        "newsletter", "tags", "mots cles", "a decouvrir", "en savoir plus",
+        "trending", "copyright", "credit photo", "photo credit",
+        "cliquez ici", "click here", "sign up", "subscribe", "abonnez vous",
+        "inscrivez vous", "suivez nous", "follow us", "telechargez",
+        "download our app", "retour", "back to top", "haut de page",
+        "retour en haut", "ecouter", "listen", "lecture", "video",
+        "menu", "accueil", "home", "related", NULL,
+};
+/* Phrases that make a short line chrome wherever they are. */
+static const char *const chrome_phrases[] = {
+        "utilise des cookies", "utilisons des cookies", "use cookies",
+        "uses cookies", "accepter les cookies", "accept cookies",
+        "accept all cookies", "politique de confidentialite",
+        "privacy policy", "tous droits reserves", "all rights reserved",
+        "javascript is disabled", "enable javascript", "activer javascript",
+        "activez javascript", "your browser does not support",
+        "votre navigateur ne supporte pas", "mot de passe oublie",
+        "forgot your password", NULL,
+};
+static const char *const social_words[] = {
+        "facebook", "twitter", "x", "whatsapp", "linkedin", "email",
+        "e mail", "mail", "telegram", "pinterest", "reddit", "messenger",
+        "imprimer", "print", "partager", "partagez", "share", "copier",
+        "copy", "link", "lien", "sms", "tweet", "tweeter", "google",
+        "viber", "flipboard", "bluesky", "threads", "instagram", "youtube",
+        "tiktok", "sur", "on", "le", "the", "e", NULL,
+};
+
+static bool starts_any(const char *key, const char *const *list)
+{
+        for (; *list; list++)
+                if (parser_text_starts_word(key, *list))
+                        return true;
+        return false;
+}
+
+static bool all_social(const char *key)
+{
+        int words = 0;
+
+        for (const char *p = key; *p;) {
+                size_t l = strcspn(p, " ");
+                bool found = false;
+
+                for (const char *const *w = social_words; *w && !found; w++)
+                        found = strlen(*w) == l && strncmp(*w, p, l) == 0;
+                if (!found)
+                        return false;
+                words++;
+                p += l;
+                while (*p == ' ')
+                        p++;
+        }
+        return words > 0;
+}
+
+bool parser_extract_is_chrome(const char *text)
+{
+        size_t len = strlen(text);
+        char *key;
+        bool yes = false;
+
+        if (len > 400)
+                return false;
+        /* "© 2024 Site", "(c) AFP" */
+        if (strncmp(text, "\xc2\xa9", 2) == 0 && len <= 160)
+                return true;
+        key = line_key(text);
+        if (!*key)
+                yes = true;
+        else if (starts_any(key, strong_lines) || colon_lead(text))
+                yes = true;
+        else if (strlen(key) <= 60 && starts_any(key, weak_lines) &&
+                 parser_text_word_count(key) <= 5)
+                yes = true;
+        else if (len <= 200 && all_social(key))
+                yes = true;
+        for (const char *const *p = chrome_phrases; *p && !yes; p++)
+                if (strstr(key, *p))
+                        yes = true;
+        free(key);
+        return yes;
+}
+
+/* "Publié le 12 mars 2024 à 10h05", "Updated: March 12, 2024" */
+static bool date_line(const char *key, size_t words)
+{
+        static const char *const leads[] = {
+                "publie le", "publie", "mis a jour", "mise a jour",
+                "published", "updated", "last updated", "posted on",
+                "posted", "modifie le", "cree le", "le", "date", NULL,
+        };
+
+        if (words > 14 || !strpbrk(key, "0123456789"))
+                return false;
+        return starts_any(key, leads);
+}
+
+/* A line that is only a date: "2 September 2024", "· 14 août 2024". */
+static bool only_date(const char *text, size_t words)
+{
+        char buf[PARSER_DATE_LEN];
+
+        return words <= 8 && strlen(text) < 80 &&
+               parser_date_parse(text, 0, buf);
+}
+
+/* ------------------------------------------------------------ emission */
+
+struct emitter {
+        struct ctx *c;
+        struct parser_blocks *out;
+        struct parser_tb tb;
+        size_t all;  /* text bytes of the pending block */
+        size_t link; /* of which in links */
+        int br;
+};
+
+static bool is_byline(struct ctx *c, const char *text, const char *key)
+{
+        int words = parser_text_word_count(text);
+        char *f;
+        bool yes = false;
+
+        if (words > 30)
+                return false;
+        f = parser_text_fold(text, true);
+        if (parser_strv_find(&c->bylines_f, f) >= 0 ||
+            parser_strv_find(&c->authors_f, f) >= 0)
+                yes = true;
+        /* "Par Jean Dupont, envoyé spécial", "By John Smith and ..." */
+        if (!yes && (parser_text_starts_word(key, "par") ||
+                     parser_text_starts_word(key, "by") ||
+                     parser_text_starts_word(key, "de notre") ||
+                     parser_text_starts_word(key, "written by") ||
+                     parser_text_starts_word(key, "propos recueillis"))) {
+                if (words <= 12)
+                        yes = true;
+                for (int i = 0; i < c->authors_f.n && !yes; i++)
+                        yes = strstr(f, c->authors_f.v[i]) != NULL;
+        }
+        free(f);
+        return yes;
+}
+
+static bool keep(struct ctx *c, enum parser_block_kind kind, const char *text,
+                 double ld)
+{
+        char *key, *f;
+        bool ok = true;
+        size_t words;
+
+        if (!*text)
+                return false;
+        if (kind == PARSER_BLOCK_TABLE || kind == PARSER_BLOCK_PRE)
+                return true;
+        if (ld > 0.5)
+                return false;
+        if (parser_extract_is_chrome(text))
+                return false;
+        key = line_key(text);
+        words = (size_t)parser_text_word_count(text);
+        if (is_byline(c, text, key) || date_line(key, words) ||
+            only_date(text, words))
+                ok = false;
+        f = parser_text_fold(text, true);
+        if (ok && ((c->title_f && strcmp(f, c->title_f) == 0) ||
+                   (c->h1_f && strcmp(f, c->h1_f) == 0)))
+                ok = false;
+        free(f);
+        free(key);
+        return ok;
+}
+
+static void flush(struct emitter *e, enum parser_block_kind kind)
+{
+        char *t = parser_tb_take(&e->tb);
+        double ld = e->all ? (double)e->link / (double)e->all : 0;
+
+        if (keep(e->c, kind, t, ld))
+                parser_blocks_add_take(e->out, kind, t);
+        else
+                free(t);
+        e->all = e->link = 0;
+        e->br = 0;
+}
+
+static void add_text(struct emitter *e, const xmlNode *n, bool in_link)
+{
+        const char *s = (const char *)n->content;
+        size_t ns;
+
+        if (!s)
+                return;
+        ns = nonspace(s);
+        parser_tb_add(&e->tb, s, strlen(s));
+        e->all += ns;
+        if (in_link)
+                e->link += ns;
+        if (ns)
+                e->br = 0;
+}
+
+/* A table of data (rows of cells), as opposed to page layout. */
+static bool data_table(xmlNode *t)
+{
+        int cells = 0;
+
+        for (xmlNode *n = t->children; n; n = live_next(n, t, false)) {
+                if (dropped(n))
+                        continue;
+                if (parser_html_is(n, "table") || parser_html_is(n, "p") ||
+                    parser_html_is(n, "div") || parser_html_is(n, "ul") ||
+                    parser_html_is(n, "ol") || parser_html_is(n, "h1") ||
+                    parser_html_is(n, "h2") || parser_html_is(n, "h3") ||
+                    parser_html_is(n, "blockquote"))
+                        return false;
+                if (parser_html_is(n, "td") || parser_html_is(n, "th"))
+                        cells++;
+        }
+        return cells >= 2;
+}
+
+static void emit_table(struct emitter *e, xmlNode *t)
+{
+        struct parser_tb tb;
+        bool first_row = true;
+
+        /* a table of links is navigation, whatever it looks like */
+        if (link_density(t) > 0.5)
+                return;
+        parser_tb_init(&tb);
+        for (xmlNode *n = t->children; n; n = live_next(n, t, false)) {
+                bool first_cell = true;
+
+                if (dropped(n))
+                        continue;
+                if (parser_html_is(n, "caption")) {
+                        char *cap = live_text(n);
+
+                        if (*cap) {
+                                parser_tb_add(&tb, cap, strlen(cap));
+                                first_row = false;
+                        }
+                        free(cap);
+                        continue;
+                }
+                if (!parser_html_is(n, "tr"))
+                        continue;
+                for (xmlNode *cell = n->children; cell; cell = cell->next) {
+                        char *ct;
+
+                        if ((!parser_html_is(cell, "td") &&
+                             !parser_html_is(cell, "th")) || dropped(cell))
+                                continue;
+                        ct = live_text(cell);
+                        if (!*ct) {
+                                free(ct);
+                                continue;
+                        }
+                        if (first_cell && !first_row)
+                                parser_tb_raw(&tb, "\n");
+                        else if (!first_cell)
+                                parser_tb_raw(&tb, " | ");
+                        parser_tb_add(&tb, ct, strlen(ct));
+                        first_cell = false;
+                        first_row = false;
+                        free(ct);
+                }
+        }
+        {
+                char *s = parser_tb_take(&tb);
+
+                if (parser_text_word_count(s) > 0)
+                        parser_blocks_add_take(e->out, PARSER_BLOCK_TABLE, s);
+                else
+                        free(s);
+        }
+        parser_tb_release(&tb);
+}
+
+static void emit_pre(struct emitter *e, xmlNode *pre)
+{
+        struct vl_buf b;
+        const char *s;
+        size_t start = 0, end;
+
+        vl_buf_init(&b, 0);
+        for (xmlNode *n = pre->children; n; n = live_next(n, pre, false)) {
+                if (dropped(n))
+                        continue;
+                if (parser_html_is(n, "br"))
+                        vl_buf_append(&b, "\n", 1, NULL);
+                else if (is_text(n) && n->content)
+                        vl_buf_append(&b, n->content,
+                                      strlen((const char *)n->content), NULL);
+        }
+        s = b.data ? b.data : "";
+        end = b.len;
+        /* trim blank lines around; keep the inside as it is */
+        while (start < end && (s[start] == '\n' || s[start] == '\r' ||
+                               s[start] == ' ' || s[start] == '\t'))
+                start++;
+        while (end > start && (s[end - 1] == '\n' || s[end - 1] == '\r' ||
+                               s[end - 1] == ' ' || s[end - 1] == '\t'))
+                end--;
+        if (end > start) {
+                char *t = vl_xstrndup(s + start, end - start);
+                char *r;
+                size_t o = 0;
+
+                /* CRLF -> LF, other controls out */
+                for (size_t i = 0; t[i]; i++) {
+                        if (t[i] == '\r')
+                                continue;
+                        if ((unsigned char)t[i] < 0x20 && t[i] != '\n' &&
+                            t[i] != '\t')
+                                continue;
+                        t[o++] = t[i];
+                }
+                t[o] = '\0';
+                r = parser_text_utf8_repair(t, o, NULL);
+                free(t);
+                parser_blocks_add_take(e->out, PARSER_BLOCK_PRE, r);
+        }
+        vl_buf_release(&b);
+}
+
+static const char *const skip_emit[] = {
+        "figcaption", "img", "script", "style", "noscript", "svg", "button",
+        "select", "input", "textarea", "iframe", "object", "embed", "video",
+        "audio", "canvas", "template", "map", "head", "title", "meta",
+        "link", NULL,
+};
+
+static void emit(struct emitter *e, xmlNode *n, enum parser_block_kind kind,
+                 bool in_link, int depth)
+{
+        for (xmlNode *c = n->children; c; c = c->next) {
+                const char *name;
+
+                if (is_text(c)) {
+                        add_text(e, c, in_link);
+                        continue;
+                }
+                if (c->type != XML_ELEMENT_NODE || dropped(c))
+                        continue;
+                name = parser_html_name(c);
+                if (name_in(c, skip_emit))
+                        continue;
+                if (depth > MAX_EMIT_DEPTH) {
+                        char *t = live_text(c);
+
+                        parser_tb_space(&e->tb);
+                        parser_tb_add(&e->tb, t, strlen(t));
+                        e->all += nonspace(t);
+                        free(t);
+                        continue;
+                }
+                if (strcmp(name, "br") == 0) {
+                        if (e->br++ >= 1 && e->tb.b.len)
+                                flush(e, kind);
+                        else
+                                parser_tb_space(&e->tb);
+                        continue;
+                }
+                if (strcmp(name, "hr") == 0) {
+                        flush(e, kind);
+                        continue;
+                }
+                if (strcmp(name, "a") == 0) {
+                        emit(e, c, kind, true, depth + 1);
+                        continue;
+                }
+                if (!parser_html_is_block(c)) {
+                        /* inline: its words touch the neighbours' only
+                         * through the source's own spaces */
+                        emit(e, c, kind, in_link, depth + 1);
+                        continue;
+                }
+                flush(e, kind);
+                if (strcmp(name, "table") == 0 && data_table(c)) {
+                        emit_table(e, c);
+                        continue;
+                }
+                if (strcmp(name, "pre") == 0) {
+                        emit_pre(e, c);
+                        continue;
+                }
+                if (name[0] == 'h' && name[1] >= '1' && name[1] <= '6' &&
+                    !name[2]) {
+                        emit(e, c, PARSER_BLOCK_H, in_link, depth + 1);
+                        flush(e, PARSER_BLOCK_H);
+                        continue;
+                }
+                if (strcmp(name, "li") == 0) {
+                        enum parser_block_kind k = kind == PARSER_BLOCK_QUOTE ?
+                                kind : PARSER_BLOCK_LI;
+
+                        emit(e, c, k, in_link, depth + 1);
+                        flush(e, k);
+                        continue;
+                }
+                if (strcmp(name, "blockquote") == 0) {
+                        emit(e, c, PARSER_BLOCK_QUOTE, in_link, depth + 1);
+                        flush(e, PARSER_BLOCK_QUOTE);
+                        continue;
+                }
+                emit(e, c, kind, in_link, depth + 1);
+                flush(e, kind);
+        }
+}
+
+static void emit_root(struct emitter *e, xmlNode *root)
+{
+        if (parser_html_is(root, "p") || parser_html_is(root, "td") ||
+            parser_html_is(root, "div") || parser_html_is(root, "section") ||
+            parser_html_is(root, "article") || parser_html_is(root, "main") ||
+            parser_html_is(root, "body")) {
+                emit(e, root, PARSER_BLOCK_P, false, 0);
+                flush(e, PARSER_BLOCK_P);
+                return;
+        }
+        /* a root that is itself a block of another kind */
+        if (parser_html_is(root, "table") && data_table(root)) {
+                emit_table(e, root);
+        } else if (parser_html_is(root, "pre")) {
+                emit_pre(e, root);
+        } else {
+                enum parser_block_kind k = PARSER_BLOCK_P;
+
+                if (parser_html_is(root, "blockquote"))
+                        k = PARSER_BLOCK_QUOTE;
+                else if (parser_html_is(root, "li"))
+                        k = PARSER_BLOCK_LI;
+                else if (root->name && root->name[0] == 'h' &&
+                         root->name[1] >= '1' && root->name[1] <= '6')
+                        k = PARSER_BLOCK_H;
+                emit(e, root, k, false, 0);
+                flush(e, k);
+        }
+}
+
+/* ------------------------------------------------------------ finishing */
+
+/* Drop repeated blocks and the headings left with nothing under them. */
+static void tidy(struct parser_blocks *b)
+{
+        int o = 0;
+        char *prev = NULL;
+
+        for (int i = 0; i < b->n; i++) {
+                char *f = parser_text_fold(b->v[i].text, true);
+
+                if (prev && strcmp(prev, f) == 0) {
+                        free(f);
+                        free(b->v[i].text);
+                        continue;
+                }
+                free(prev);
+                prev = f;
+                b->v[o++] = b->v[i];
+        }
+        free(prev);
+        b->n = o;
+        while (b->n && b->v[b->n - 1].kind == PARSER_BLOCK_H)
+                free(b->v[--b->n].text);
+}
+
+static int blocks_words(const struct parser_blocks *b)
+{
+        int w = 0;
+
+        for (int i = 0; i < b->n; i++)
+                w += parser_text_word_count(b->v[i].text);
+        return w;
+}
+
+/* The JSON-LD articleBody as blocks, one per line. */
+static void body_blocks(struct ctx *c, const char *ab,
+                        struct parser_blocks *out)
+{
+        const char *p = ab;
+
+        while (*p) {
+                size_t l = strcspn(p, "\n");
+                char *line = vl_xstrndup(p, l);
+                char *t = parser_text_collapse(line);
+
+                free(line);
+                if (keep(c, PARSER_BLOCK_P, t, 0))
+                        parser_blocks_add_take(out, PARSER_BLOCK_P, t);
+                else
+                        free(t);
+                p += l;
+                if (*p)
+                        p++;
+        }
+}
+
+static void ctx_release(struct ctx *c)
+{
+        free(c->info);
+        free(c->title_f);
+        free(c->h1_f);
+        parser_strv_release(&c->authors_f);
+        parser_strv_release(&c->bylines_f);
+}
+
+static void attach(struct ctx *c)
+{
+        size_t n = 0, k = 0;
+
+        for (xmlNode *x = c->body; x; x = parser_html_next(x, c->body, false))
+                if (x->type == XML_ELEMENT_NODE)
+                        n++;
+        c->info = vl_xcalloc(n ? n : 1, sizeof(*c->info));
+        c->ninfo = n;
+        for (xmlNode *x = c->body; x; x = parser_html_next(x, c->body, false))
+                if (x->type == XML_ELEMENT_NODE)
+                        x->_private = &c->info[k++];
+        /* the ancestors of body are not scored */
+        for (xmlNode *a = c->body->parent; a; a = a->parent)
+                a->_private = NULL;
+}
+
+static void detach(struct ctx *c)
+{
+        for (xmlNode *x = c->body; x; x = parser_html_next(x, c->body, false))
+                x->_private = NULL;
+}
+
+static size_t blocks_chars(const struct parser_blocks *b)
+{
+        size_t n = 0;
+
+        for (int i = 0; i < b->n; i++)
+                n += parser_text_chars(b->v[i].text);
+        return n;
+}
+
+/* Clean at @p level, find the content and cut it into blocks. */
+static void attempt(struct ctx *c, enum clean_level level,
+                    struct parser_blocks *out)
+{
+        struct emitter e;
+        xmlNode *roots[MAX_ROOTS], *top, *hint = c->hint;
+        int nroots = 0;
+
+        memset(out, 0, sizeof(*out));
+        for (size_t i = 0; i < c->ninfo; i++) {
+                c->info[i].dropped = false;
+                c->info[i].scored = false;
+                c->info[i].score = 0;
+        }
+        stats(c);
+        mark(c, level);
+        stats(c);
+
+        if (hint && (NI(hint)->text * 4 >= c->total ||
+                     NI(hint)->text >= 500)) {
+                roots[nroots++] = hint;
+        } else {
+                xmlNode *art = NULL;
+
+                for (xmlNode *n = c->body; n; n = live_next(n, c->body, false))
+                        if (parser_html_is(n, "article") &&
+                            (!art || NI(n)->text > NI(art)->text))
+                                art = n;
+                if (art && c->total && NI(art)->text * 10 >= c->total * 6 &&
+                    NI(art)->text >= 200) {
+                        roots[nroots++] = art;
+                } else {
+                        top = score(c);
+                        if (top)
+                                nroots = gather(c, top, roots, MAX_ROOTS);
+                        else
+                                roots[nroots++] = c->body;
+                }
+        }
+        for (int i = 0; i < nroots; i++)
+                VL_DEBUG("parser", "content root %d/%d: <%s class='%.40s' "
+                         "id='%.40s'> %zu of %zu text bytes, score %.1f",
+                         i + 1, nroots, parser_html_name(roots[i]),
+                         parser_html_attr(roots[i], "class") ?
+                         parser_html_attr(roots[i], "class") : "",
+                         parser_html_attr(roots[i], "id") ?
+                         parser_html_attr(roots[i], "id") : "",
+                         NI(roots[i])->text, c->total, NI(roots[i])->score);
+        memset(&e, 0, sizeof(e));
+        e.c = c;
+        e.out = out;
+        parser_tb_init(&e.tb);
+        for (int i = 0; i < nroots; i++)
+                emit_root(&e, roots[i]);
+        parser_tb_release(&e.tb);
+        tidy(out);
+}
+
+void parser_extract_blocks(htmlDocPtr doc, const struct parser_hints *h,
+                           struct parser_blocks *out)
+{
+        struct ctx c;
+
+        memset(&c, 0, sizeof(c));
+        memset(out, 0, sizeof(*out));
+        /* the whole document, not <body>: pages glued from several
+         * documents have several <body>, and libxml2 nests them */
+        c.body = xmlDocGetRootElement(doc);
+        if (!c.body)
+                return;
+        if (h->title)
+                c.title_f = parser_text_fold(h->title, true);
+        if (h->h1)
+                c.h1_f = parser_text_fold(h->h1, true);
+        for (int i = 0; h->authors && i < h->authors->n; i++) {
+                char *f = parser_text_fold(h->authors->v[i], true);
+
+                if (strlen(f) >= 4)
+                        parser_strv_add(&c.authors_f, f);
+                free(f);
+        }
+        for (int i = 0; h->bylines && i < h->bylines->n; i++) {
+                char *f = parser_text_fold(h->bylines->v[i], true);
+
+                if (strlen(f) >= 4)
+                        parser_strv_add(&c.bylines_f, f);
+                free(f);
+        }
+
+        attach(&c);
+        stats(&c);
+        c.hint = prop_hint(c.body);
+        if (c.hint && NI(c.hint)->text < 100)
+                c.hint = NULL;
+        if (!c.hint && h->article_body && nonspace(h->article_body) >= 200)
+                c.hint = ld_hint(&c, h->article_body);
+        protect(c.hint);
+
+        for (int level = CLEAN_ALL; level < CLEAN_LEVELS; level++) {
+                struct parser_blocks try;
+                size_t chars;
+
+                attempt(&c, (enum clean_level)level, &try);
+                chars = blocks_chars(&try);
+                VL_DEBUG("parser", "cleaning level %d: %d blocks, %zu "
+                         "characters", level, try.n, chars);
+                if (level == CLEAN_ALL || chars > blocks_chars(out)) {
+                        parser_blocks_release(out);
+                        *out = try;
+                } else {
+                        parser_blocks_release(&try);
+                }
+                if (chars >= RETRY_BELOW_CHARS)
+                        break;
+        }
+
+        if (h->article_body) {
+                int dom = blocks_words(out);
+                int ab = parser_text_word_count(h->article_body);
+
+                if (dom * 10 < ab * 6) {
+                        parser_blocks_release(out);
+                        body_blocks(&c, h->article_body, out);
+                        tidy(out);
+                }
+        }
+        detach(&c);
+        ctx_release(&c);
+}
+
+/* --------------------------------------------------------------- blocks */
+
+void parser_blocks_add_take(struct parser_blocks *b,
+                            enum parser_block_kind kind, char *text)
+{
+        if (b->n == b->cap) {
+                b->cap = b->cap ? b->cap * 2 : 16;
+                b->v = vl_xrealloc(b->v, (size_t)b->cap * sizeof(*b->v));
+        }
+        b->v[b->n].kind = kind;
+        b->v[b->n].text = text;
+        b->n++;
+}
+
+char *parser_blocks_text(const struct parser_blocks *b)
+{
+        struct vl_buf buf;
+
+        vl_buf_init(&buf, 0);
+        for (int i = 0; i < b->n; i++) {
+                if (i)
+                        vl_buf_append(&buf, "\n\n", 2, NULL);
+                vl_buf_append(&buf, b->v[i].text, strlen(b->v[i].text), NULL);
+        }
+        if (!buf.data)
+                return vl_xstrdup("");
+        return vl_buf_take(&buf, NULL);
+}
+
+void parser_blocks_release(struct parser_blocks *b)
+{
+        for (int i = 0; i < b->n; i++)
+                free(b->v[i].text);
+        free(b->v);
+        memset(b, 0, sizeof(*b));
+}
+
+const char *parser_block_kind_name(enum parser_block_kind k)
+{
+        switch (k) {
+        case PARSER_BLOCK_P:
+                break;
+        case PARSER_BLOCK_H:
+                return "h";
+        case PARSER_BLOCK_LI:
+                return "li";
+        case PARSER_BLOCK_QUOTE:
+                return "quote";
+        case PARSER_BLOCK_TABLE:
+                return "table";
+        case PARSER_BLOCK_PRE:
+                return "pre";
+        }
+        return "p";
+}

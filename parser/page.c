@@ -1,0 +1,154 @@
+/* The page event (veille.page.v1) as the fetcher writes it, and the one
+ * that one-shot mode makes up around a file. */
+#include <stdlib.h>
+#include <string.h>
+#include "veille/codec.h"
+#include "veille/mem.h"
+#include "veille/url.h"
+#include "parser.h"
+
+/* A non-empty string member, or NULL. */
+static const char *jstr(json_t *o, const char *key)
+{
+        json_t *v = json_object_get(o, key);
+        const char *s;
+
+        if (!json_is_string(v))
+                return NULL;
+        s = json_string_value(v);
+        return *s ? s : NULL;
+}
+
+static json_t *jarr(json_t *o, const char *key)
+{
+        json_t *v = json_object_get(o, key);
+
+        return json_is_array(v) ? v : NULL;
+}
+
+enum vl_rc parser_page_decode(struct parser_page *pg, const char *json,
+                              size_t len, int64_t max_body,
+                              struct vl_err *err)
+{
+        json_error_t jerr;
+        json_t *http, *item, *b64;
+        const char *schema;
+        struct vl_err derr;
+        size_t blen;
+
+        memset(pg, 0, sizeof(*pg));
+        pg->root = json_loadb(json, len, 0, &jerr);
+        if (!pg->root)
+                return vl_err_set(err, VL_REJECT,
+                                  "bad page event: %s (line %d)", jerr.text,
+                                  jerr.line);
+        if (!json_is_object(pg->root))
+                return vl_err_set(err, VL_REJECT,
+                                  "bad page event: not a json object");
+        schema = jstr(pg->root, "schema");
+        if (schema && strncmp(schema, "veille.page.", 12) != 0)
+                return vl_err_set(err, VL_REJECT,
+                                  "bad page event: unsupported schema '%s'",
+                                  schema);
+        pg->url = jstr(pg->root, "url");
+        if (!pg->url)
+                return vl_err_set(err, VL_REJECT,
+                                  "bad page event: no 'url'");
+        pg->id = jstr(pg->root, "id");
+        pg->final_url = jstr(pg->root, "final_url");
+        pg->fetched_at = jstr(pg->root, "fetched_at");
+        pg->source = json_object_get(pg->root, "source");
+        if (!json_is_object(pg->source))
+                pg->source = NULL;
+        pg->source_site = jstr(pg->source, "site");
+        pg->source_lang = jstr(pg->source, "lang");
+        http = json_object_get(pg->root, "http");
+        if (json_is_object(http)) {
+                json_t *st = json_object_get(http, "status");
+
+                if (json_is_integer(st))
+                        pg->http_status = (int)json_integer_value(st);
+                pg->content_type = jstr(http, "content_type");
+                pg->http_charset = jstr(http, "charset");
+                pg->content_language = jstr(http, "content_language");
+        }
+        item = json_object_get(pg->root, "item");
+        if (json_is_object(item)) {
+                pg->item_title = jstr(item, "title");
+                pg->item_published = jstr(item, "published");
+                pg->item_summary = jstr(item, "summary");
+                pg->item_authors = jarr(item, "authors");
+                pg->item_categories = jarr(item, "categories");
+        }
+        b64 = json_object_get(pg->root, "body_b64");
+        if (!json_is_string(b64))
+                return vl_err_set(err, VL_REJECT,
+                                  "bad page event: no 'body_b64'");
+        blen = json_string_length(b64);
+        if (blen == 0)
+                return vl_err_set(err, VL_REJECT, "empty page '%s'", pg->url);
+        pg->too_large = max_body > 0 && blen / 4 * 3 > (size_t)max_body + 3;
+        if (pg->too_large)
+                return vl_err_set(err, VL_REJECT,
+                                  "page too large: about %zu bytes, "
+                                  "parser.max.body.bytes is %lld",
+                                  blen / 4 * 3, (long long)max_body);
+        pg->body = vl_base64_decode(json_string_value(b64), blen,
+                                    &pg->body_len, &derr);
+        if (!pg->body)
+                return vl_err_set(err, VL_REJECT,
+                                  "bad page event: body_b64: %s", derr.msg);
+        pg->too_large = max_body > 0 && pg->body_len > (size_t)max_body;
+        if (pg->too_large)
+                return vl_err_set(err, VL_REJECT,
+                                  "page too large: %zu bytes, "
+                                  "parser.max.body.bytes is %lld",
+                                  pg->body_len, (long long)max_body);
+        if (pg->body_len == 0)
+                return vl_err_set(err, VL_REJECT, "empty page '%s'", pg->url);
+        return VL_OK;
+}
+
+void parser_page_release(struct parser_page *pg)
+{
+        json_decref(pg->root);
+        free(pg->body);
+        memset(pg, 0, sizeof(*pg));
+}
+
+char *parser_page_wrap(const char *raw, size_t n, const char *url,
+                       const char *charset, size_t *len)
+{
+        json_t *page = json_object(), *http = json_object();
+        char id[VL_ID_LEN + 1], now[32];
+        char *b64, *s, *out, *canon;
+        struct vl_err err;
+        size_t blen;
+
+        canon = vl_url_canonical(url, &err);
+        vl_article_id(canon ? canon : url, id);
+        vl_time_rfc3339(now);
+        b64 = vl_base64_encode(raw, n, &blen);
+        json_object_set_new(page, "schema", json_string(PARSER_SCHEMA_PAGE));
+        json_object_set_new(page, "id", json_string(id));
+        json_object_set_new(page, "url", parser_json_str(url));
+        json_object_set_new(page, "canonical_url",
+                            parser_json_str(canon ? canon : url));
+        json_object_set_new(page, "final_url", parser_json_str(url));
+        json_object_set_new(page, "fetched_at", json_string(now));
+        json_object_set_new(http, "status", json_integer(200));
+        if (charset && *charset)
+                json_object_set_new(http, "charset", parser_json_str(charset));
+        json_object_set_new(page, "http", http);
+        json_object_set_new(page, "body_b64", json_stringn(b64, blen));
+        json_object_set_new(page, "body_bytes", json_integer((json_int_t)n));
+        free(b64);
+        free(canon);
+        s = json_dumps(page, JSON_COMPACT);
+        json_decref(page);
+        out = vl_xstrdup(s ? s : "{}");
+        free(s);
+        if (len)
+                *len = strlen(out);
+        return out;
+}

@@ -1,0 +1,513 @@
+#ifndef VEILLE_PARSER_H
+#define VEILLE_PARSER_H
+/*
+ * veille-parser: page events (veille.pages) in, article events
+ * (veille.articles) out. The modules, in the order a page goes through them:
+ *
+ *   page.c     decode the page event (JSON, base64 body, size cap)
+ *   charset.c  find the body's charset and convert it to valid UTF-8
+ *   html.c     parse with libxml2's HTML parser; DOM helpers
+ *   meta.c     title, authors, dates, lang, canonical, site, ... (jsonld.c,
+ *              date.c and lang.c do the parts)
+ *   extract.c  drop the boilerplate, find the main content, cut it in blocks
+ *   article.c  put it together into the article JSON
+ *   stage.c    the struct vl_stage callbacks and the configuration keys
+ *
+ * Everything here but main.c is the static library veille_parser_core, which
+ * the unit tests link. All text that leaves this library is valid UTF-8.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <libxml/HTMLparser.h>
+#include "veille/buf.h"
+#include "veille/conf.h"
+#include "veille/err.h"
+#include "veille/metrics.h"
+#include "veille/out.h"
+#include "veille/stage.h"
+
+#define PARSER_SCHEMA_PAGE "veille.page.v1"
+#define PARSER_SCHEMA_ARTICLE "veille.article.v1"
+#define PARSER_CE_TYPE "org.veille.article.v1"
+
+/* ------------------------------------------------------------------ conf */
+
+/** The parser's own configuration keys (stage.c, parser_conf_keys). */
+struct parser_conf {
+        int64_t min_words;      /* parser.min.words */
+        int64_t max_body_bytes; /* parser.max.body.bytes */
+        bool lang_detect;       /* parser.lang.detect */
+        char *url;              /* one-shot: --url */
+        char *charset;          /* one-shot: --charset */
+};
+
+extern const struct vl_conf_key parser_conf_keys[];
+
+/* ------------------------------------------------------------------ text.c */
+
+/** A growable list of owned strings. Zero-initialise, then add. */
+struct parser_strv {
+        char **v;
+        int n;
+        int cap;
+};
+
+/** @brief Append a copy of @p s (NULL ignored). */
+void parser_strv_add(struct parser_strv *sv, const char *s);
+/** @brief Append a copy of @p s unless an entry with the same folded form
+ * (parser_text_fold) is there already. @returns true if added. */
+bool parser_strv_add_unique(struct parser_strv *sv, const char *s);
+/** @returns the index of the entry whose folded form equals @p s's, or -1. */
+int parser_strv_find(const struct parser_strv *sv, const char *s);
+void parser_strv_clear(struct parser_strv *sv);
+void parser_strv_release(struct parser_strv *sv);
+
+/** Whitespace-collapsing text builder: runs of Unicode white space become one
+ * ASCII space, leading and trailing space is never written, zero-width
+ * characters, soft hyphens and control characters are dropped. */
+struct parser_tb {
+        struct vl_buf b;
+        bool space; /* a space is pending before the next character */
+};
+
+void parser_tb_init(struct parser_tb *tb);
+/** @brief Append @p n bytes of valid UTF-8 @p s, collapsing white space. */
+void parser_tb_add(struct parser_tb *tb, const char *s, size_t n);
+/** @brief Ask for a space before the next character. */
+void parser_tb_space(struct parser_tb *tb);
+/** @brief Append a character verbatim (e.g. '\n'), dropping pending space. */
+void parser_tb_raw(struct parser_tb *tb, const char *s);
+/** @brief Reset to empty (keeps the allocation). */
+void parser_tb_reset(struct parser_tb *tb);
+/** @returns the text, stolen (never NULL); the builder is left empty. */
+char *parser_tb_take(struct parser_tb *tb);
+void parser_tb_release(struct parser_tb *tb);
+
+/** @returns new copy of @p s with white space collapsed and trimmed. */
+char *parser_text_collapse(const char *s);
+/**
+ * @returns new folded form of @p s for comparisons: case folded, accents
+ * stripped, white space collapsed; when @p alnum_only, every character that
+ * is not a letter or a digit is dropped ("Sahel-Actu.com" -> "sahelactucom").
+ */
+char *parser_text_fold(const char *s, bool alnum_only);
+/** @returns true if @p s (n bytes) is valid UTF-8 (no overlong forms,
+ * surrogates or code points past U+10FFFF). */
+bool parser_text_utf8_valid(const char *s, size_t n);
+/**
+ * @brief Scan @p n bytes as UTF-8.
+ * @param multi number of valid multi-byte sequences. @param bad number of
+ * invalid bytes. Either may be NULL.
+ */
+void parser_text_utf8_scan(const unsigned char *s, size_t n, size_t *multi,
+                           size_t *bad);
+/**
+ * @returns new NUL-terminated copy of @p s (n bytes) that is valid UTF-8:
+ * every invalid byte becomes U+FFFD, NUL bytes are dropped and the other C0
+ * controls but tab, LF, CR and FF become spaces. @p outlen may be NULL.
+ */
+char *parser_text_utf8_repair(const char *s, size_t n, size_t *outlen);
+/** @returns the number of words: white-space separated tokens that hold at
+ * least one letter or digit. */
+int parser_text_word_count(const char *s);
+/** @returns the number of code points in valid UTF-8 @p s. */
+size_t parser_text_chars(const char *s);
+/** @returns new copy of @p s with HTML character references decoded
+ * (&amp; &#233; &#xE9; &eacute; ...), for text found outside the DOM
+ * (JSON-LD, which some sites escape twice). */
+char *parser_text_unescape(const char *s);
+/** @returns true if folded @p s starts with @p prefix (folded, ASCII) and
+ * the next character is not a letter. */
+bool parser_text_starts_word(const char *folded, const char *prefix);
+/** @returns a new JSON string for @p s (repaired to valid UTF-8), or JSON
+ * null when @p s is NULL. */
+json_t *parser_json_str(const char *s);
+
+/* --------------------------------------------------------------- charset.c */
+
+/** Where the charset came from. */
+enum parser_cs_source {
+        PARSER_CS_HTTP,    /* the page event's http.charset / content_type */
+        PARSER_CS_BOM,     /* byte order mark */
+        PARSER_CS_META,    /* <meta charset>, http-equiv or <?xml encoding?> */
+        PARSER_CS_DETECT,  /* valid UTF-8, or a label the bytes contradict */
+        PARSER_CS_DEFAULT, /* windows-1252 */
+};
+
+/** The body converted to UTF-8. */
+struct parser_text_doc {
+        char *html; /* valid UTF-8, NUL-terminated, BOM removed */
+        size_t len;
+        char charset[32]; /* what it was decoded from, e.g. "windows-1252" */
+        enum parser_cs_source source;
+        size_t replaced; /* bytes that could not be decoded (now U+FFFD) */
+};
+
+/**
+ * @brief The canonical name of a charset label, following the WHATWG
+ * Encoding standard where it matters on the web: "latin1", "iso-8859-1" and
+ * "us-ascii" are windows-1252, "utf8" is utf-8, and so on.
+ * @returns a static string, or NULL when the label is empty or malformed.
+ * Names not in our table are returned lowercased in @p buf (for iconv).
+ */
+const char *parser_charset_normalize(const char *label, char buf[32]);
+/** @brief The charset parameter of a Content-Type value, into @p buf.
+ * @returns @p buf or NULL. */
+const char *parser_charset_from_content_type(const char *ct, char buf[32]);
+/** @brief Pre-scan the first bytes for <meta charset>, <meta http-equiv>
+ * or an XML declaration, like a browser does. @returns @p buf or NULL. */
+const char *parser_charset_sniff_meta(const unsigned char *p, size_t n,
+                                      char buf[32]);
+/**
+ * @brief Decide the charset and convert @p p to UTF-8: BOM, then
+ * @p http_label, then the meta pre-scan, then UTF-8 if the bytes are valid,
+ * else windows-1252. A single-byte label on bytes that are valid UTF-8 with
+ * non-ASCII sequences is overruled (UTF-8 served as latin-1), and so is a
+ * UTF-8 label on bytes without a single valid multi-byte sequence.
+ * @param http_label borrowed, may be NULL.
+ * @returns VL_OK; the conversion itself cannot fail (bad bytes become
+ * U+FFFD). @p out must be released with parser_text_doc_release().
+ */
+enum vl_rc parser_charset_decode(const unsigned char *p, size_t n,
+                                 const char *http_label,
+                                 struct parser_text_doc *out,
+                                 struct vl_err *err);
+void parser_text_doc_release(struct parser_text_doc *td);
+const char *parser_cs_source_name(enum parser_cs_source s);
+
+/* ------------------------------------------------------------------ html.c */
+
+/**
+ * @brief Sniff raw bytes: a known binary signature (PDF, images, archives,
+ * compressed data), NUL or control bytes in the first KiB, or a feed
+ * document. @returns VL_OK or VL_REJECT with a message "not html: ...".
+ */
+enum vl_rc parser_html_sniff(const unsigned char *p, size_t n,
+                             struct vl_err *err);
+/**
+ * @brief Parse UTF-8 HTML with libxml2 (no network, no external entities,
+ * errors recovered, the document's own charset declarations ignored since
+ * the text is UTF-8 already). libxml2 stops at 256 levels of nesting.
+ * @returns new document (free with xmlFreeDoc), or NULL with err set
+ * (VL_REJECT).
+ */
+htmlDocPtr parser_html_parse(const char *html, size_t len, const char *url,
+                             struct vl_err *err);
+/** @returns the element's attribute @p name (case-insensitive), borrowed
+ * from the tree, or NULL. */
+const char *parser_html_attr(const xmlNode *n, const char *name);
+/** @returns true if @p n is an element named @p tag (lowercase). */
+bool parser_html_is(const xmlNode *n, const char *tag);
+/** @returns the element name (lowercase) or "" for non-elements. */
+const char *parser_html_name(const xmlNode *n);
+/** @returns true if the white-space separated list @p list holds @p tok
+ * (ASCII case-insensitive), as for rel="..." values. */
+bool parser_html_has_token(const char *list, const char *tok);
+/**
+ * @brief Depth-first pre-order walk without recursion, staying inside
+ * @p root: @returns the node after @p n, not entering @p n's children when
+ * @p skip_children.
+ */
+xmlNode *parser_html_next(xmlNode *n, const xmlNode *root,
+                          bool skip_children);
+/** @returns new collapsed text of @p n's subtree (script, style, template
+ * and comments skipped; block boundaries become spaces). */
+char *parser_html_text(xmlNode *n);
+/** @brief The same, leaving out the elements for which @p skip says so. */
+char *parser_html_text_filter(xmlNode *n, bool (*skip)(const xmlNode *));
+/** @returns true if the element is block-level for text extraction. */
+bool parser_html_is_block(const xmlNode *n);
+
+/* ------------------------------------------------------------------ date.c */
+
+#define PARSER_DATE_LEN 32
+
+/**
+ * @brief Parse a date as found in pages and feeds (ISO 8601 and its common
+ * variants, RFC 822/1123, Unix timestamps, "12 mars 2024 à 10h05",
+ * "March 12, 2024", "12/03/2024" read day first) and normalise it to
+ * ISO 8601: "2024-03-12T09:05:00Z" in UTC when the zone is known,
+ * "2024-03-12T10:05:00" when not, "2024-03-12" for a date alone.
+ * @param now_ms the current time: dates before 1990 or more than a day past
+ * @p now_ms are refused.
+ * @returns true and fills @p out on success.
+ */
+bool parser_date_parse(const char *s, int64_t now_ms,
+                       char out[PARSER_DATE_LEN]);
+
+/* ------------------------------------------------------------------ lang.c */
+
+/** @brief "fr-FR", "fr_FR", "FR" -> "fr". @returns false when @p tag is not
+ * a language tag. */
+bool parser_lang_normalize(const char *tag, char out[8]);
+/**
+ * @brief Guess the language of @p text from the counts of very common words
+ * (fr, en, es, pt, de, it) and from the script (ar).
+ * @param strength if not NULL: how sure, 0 (no idea) to 100.
+ * @returns a static "fr", "en", ... or NULL when there is too little text.
+ */
+const char *parser_lang_detect(const char *text, int *strength);
+
+/* ---------------------------------------------------------------- jsonld.c */
+
+/** What the JSON-LD blocks of a page say about its article. */
+struct parser_jsonld {
+        int rank;   /* how article-like the best object was (0: none) */
+        char *type; /* the @type chosen, e.g. "NewsArticle" */
+        char *headline;
+        struct parser_strv authors;
+        char *published;
+        char *modified;
+        char *publisher;
+        char *description;
+        char *image;
+        char *section;
+        struct parser_strv keywords;
+        char *lang;
+        char *article_body;
+        char *url;
+};
+
+/** @brief Read every <script type="application/ld+json"> of @p doc (bad
+ * JSON skipped) and keep the best article-like object. */
+void parser_jsonld_collect(htmlDocPtr doc, struct parser_jsonld *ld);
+/** @brief The same from one JSON-LD text (used by collect, and by tests). */
+void parser_jsonld_add(struct parser_jsonld *ld, const char *text,
+                       size_t len);
+void parser_jsonld_release(struct parser_jsonld *ld);
+
+/* ------------------------------------------------------------------ page.c */
+
+/** A decoded page event. Strings are borrowed from @c root. */
+struct parser_page {
+        json_t *root; /* owned */
+        const char *id;
+        const char *url;
+        const char *final_url;
+        const char *fetched_at;
+        json_t *source; /* borrowed, object or NULL */
+        const char *source_site;
+        const char *source_lang;
+        int http_status; /* 0 if unknown */
+        const char *content_type;
+        const char *http_charset;
+        const char *content_language;
+        const char *item_title;
+        const char *item_published;
+        const char *item_summary;
+        json_t *item_authors;    /* borrowed array or NULL */
+        json_t *item_categories; /* borrowed array or NULL */
+        unsigned char *body;     /* owned, NUL-terminated */
+        size_t body_len;
+        bool too_large;          /* why decode refused it */
+};
+
+/**
+ * @brief Decode a page event: JSON object with at least "url" and
+ * "body_b64"; the body is refused past @p max_body bytes.
+ * @returns VL_OK or VL_REJECT (err set); @p pg must be released either way.
+ */
+enum vl_rc parser_page_decode(struct parser_page *pg, const char *json,
+                              size_t len, int64_t max_body,
+                              struct vl_err *err);
+void parser_page_release(struct parser_page *pg);
+/**
+ * @brief One-shot mode: wrap raw HTML in a page event.
+ * @param url the page URL; @param charset the HTTP charset, may be NULL.
+ * @returns new JSON text (compact), its length in @p len.
+ */
+char *parser_page_wrap(const char *raw, size_t n, const char *url,
+                       const char *charset, size_t *len);
+
+/* ------------------------------------------------------------------ meta.c */
+
+/** Where the publication date came from. */
+enum parser_date_source {
+        PARSER_DATE_NONE = 0,
+        PARSER_DATE_JSONLD,
+        PARSER_DATE_OG,
+        PARSER_DATE_META,
+        PARSER_DATE_TIME,
+        PARSER_DATE_FEED,
+};
+
+enum parser_lang_source {
+        PARSER_LANG_NONE = 0,
+        PARSER_LANG_HTML,
+        PARSER_LANG_META,
+        PARSER_LANG_HTTP,
+        PARSER_LANG_SOURCE,
+        PARSER_LANG_DETECT,
+};
+
+/** Everything about the article but its text. All strings owned. */
+struct parser_meta {
+        char *title;
+        char *site;
+        struct parser_strv authors;
+        char published[PARSER_DATE_LEN]; /* "" when unknown */
+        enum parser_date_source published_source;
+        char modified[PARSER_DATE_LEN];
+        char lang[8]; /* "" when unknown */
+        enum parser_lang_source lang_source;
+        char *canonical; /* canonical form, never NULL after extract */
+        char *description;
+        char *image;
+        char *section;
+        struct parser_strv tags;
+        char *h1;           /* the page's main heading, for extract.c */
+        char *article_body; /* JSON-LD articleBody, for extract.c */
+        struct parser_strv bylines; /* raw byline texts seen, for extract.c */
+};
+
+/**
+ * @brief Read the metadata of @p doc. The text-based guesses that need the
+ * article text (lang detection) are done later by parser_meta_finish().
+ * @param now_ms bound for the date checks.
+ */
+void parser_meta_extract(htmlDocPtr doc, const struct parser_page *pg,
+                         int64_t now_ms, struct parser_meta *m);
+/** @brief Fill in what needs the extracted @p text (lang detection).
+ * @param detect whether the text may overrule a declared fr/en lang. */
+void parser_meta_finish(struct parser_meta *m, const struct parser_page *pg,
+                        const char *text, bool detect);
+void parser_meta_release(struct parser_meta *m);
+/**
+ * @brief Strip a site-name suffix or prefix from @p title (" - Site",
+ * " | Site", "Site : ..."): the part that matches @p site or @p host, or,
+ * when @p loose, a short last part after " | " or " - ".
+ * @returns new string.
+ */
+char *parser_meta_clean_title(const char *title, const char *site,
+                              const char *host, bool loose);
+/**
+ * @brief Clean one author field ("Par Jean Dupont, le 12 mars" -> "Jean
+ * Dupont") and add the names in it (split on " et ", " and ", " & ", ",")
+ * to @p sv, leaving out the site name, URLs, e-mail addresses and, when
+ * @p strict (free text rather than structured data), anything that is not
+ * capitalised like a name. @returns the number of names added.
+ */
+int parser_meta_add_author(struct parser_strv *sv, const char *raw,
+                           const char *site, bool strict);
+const char *parser_date_source_name(enum parser_date_source s);
+const char *parser_lang_source_name(enum parser_lang_source s);
+
+/* --------------------------------------------------------------- extract.c */
+
+enum parser_block_kind {
+        PARSER_BLOCK_P = 0,
+        PARSER_BLOCK_H,
+        PARSER_BLOCK_LI,
+        PARSER_BLOCK_QUOTE,
+        PARSER_BLOCK_TABLE,
+        PARSER_BLOCK_PRE,
+};
+
+struct parser_block {
+        enum parser_block_kind kind;
+        char *text; /* owned, collapsed (pre keeps its line breaks) */
+};
+
+struct parser_blocks {
+        struct parser_block *v;
+        int n;
+        int cap;
+};
+
+/** What the metadata tells the extractor (all borrowed, may be NULL). */
+struct parser_hints {
+        const char *title;
+        const char *h1;
+        const char *site;
+        const struct parser_strv *authors;
+        const struct parser_strv *bylines;
+        const char *article_body; /* JSON-LD articleBody */
+};
+
+/**
+ * @brief Remove the boilerplate from @p doc (in place), find the main
+ * content and cut it into blocks: paragraphs, headings, list items, quotes,
+ * tables, preformatted text. Teasers ("LIRE AUSSI", "Read more"), bylines,
+ * link-dense lines and the title repeated are left out.
+ */
+void parser_extract_blocks(htmlDocPtr doc, const struct parser_hints *h,
+                           struct parser_blocks *out);
+/** @brief Add a block (text stolen). */
+void parser_blocks_add_take(struct parser_blocks *b,
+                            enum parser_block_kind kind, char *text);
+/** @returns new text: the blocks joined with "\n\n". */
+char *parser_blocks_text(const struct parser_blocks *b);
+void parser_blocks_release(struct parser_blocks *b);
+const char *parser_block_kind_name(enum parser_block_kind k);
+/** @returns true if the collapsed line @p text is a teaser or site chrome
+ * ("LIRE AUSSI : ...", "Read more", "Publicité", cookie notices). */
+bool parser_extract_is_chrome(const char *text);
+
+/* --------------------------------------------------------------- article.c */
+
+/** Why a page gave no article (for the metrics). */
+enum parser_reason {
+        PARSER_OK = 0,
+        PARSER_BAD_EVENT,
+        PARSER_TOO_LARGE,
+        PARSER_NOT_HTML,
+        PARSER_NO_TEXT,
+};
+
+struct parser_opts {
+        int64_t min_words;
+        int64_t max_body_bytes;
+        bool lang_detect;
+        int64_t now_ms; /* 0: the clock */
+};
+
+struct parser_result {
+        json_t *article; /* owned; NULL unless VL_OK */
+        char id[33];
+        int words;
+        enum parser_reason reason;
+};
+
+/**
+ * @brief The whole job for one page event: decode, convert, parse, extract,
+ * build the article. @returns VL_OK with @p res->article set, or VL_REJECT
+ * with a message for the dead-letter topic.
+ */
+enum vl_rc parser_article_from_event(const char *json, size_t len,
+                                     const struct parser_opts *o,
+                                     struct parser_result *res,
+                                     struct vl_err *err);
+/** @brief The same from a decoded page. */
+enum vl_rc parser_article_build(const struct parser_page *pg,
+                                const struct parser_opts *o,
+                                struct parser_result *res,
+                                struct vl_err *err);
+void parser_result_release(struct parser_result *res);
+const char *parser_reason_name(enum parser_reason r);
+
+/* ----------------------------------------------------------------- stage.c */
+
+/** @brief Fill @p st with the parser's callbacks, keys and defaults;
+ * @p pc must outlive the stage. */
+void parser_stage_setup(struct vl_stage *st, struct parser_conf *pc);
+/** @brief Check the settings (VL_FATAL if invalid) and register the
+ * metrics (@p m may be NULL). @p conf is the struct parser_conf, borrowed
+ * for the life of the state. Main thread. */
+enum vl_rc parser_stage_init(void **state, const struct vl_stage_conf *sc,
+                             void *conf, struct vl_metrics *m,
+                             struct vl_err *err);
+/** @brief One page event in, one article record in @p out (key: the
+ * article id), or VL_REJECT with the reason and nothing in @p out. */
+enum vl_rc parser_stage_process(void *state, const struct vl_in *in,
+                                struct vl_out *out, struct vl_err *err);
+/** @brief One-shot mode: wrap the raw HTML of --file in a page event for
+ * --url (default http://localhost/) and --charset. @p value is new. */
+enum vl_rc parser_stage_oneshot_input(void *state, const char *raw, size_t n,
+                                      char **value, size_t *len,
+                                      struct vl_err *err);
+/** @brief Free the state (NULL is fine). */
+void parser_stage_destroy(void *state);
+
+#endif

@@ -1,0 +1,160 @@
+/* The parser as a stage of the shared runner: configuration keys, state,
+ * and the callbacks of struct vl_stage. */
+#include <limits.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "veille/log.h"
+#include "veille/mem.h"
+#include "parser.h"
+
+#define ONESHOT_DEFAULT_URL "http://localhost/"
+
+const struct vl_conf_key parser_conf_keys[] = {
+        { "parser.min.words", VL_CONF_INT,
+          offsetof(struct parser_conf, min_words), "20",
+          "pages whose extracted text has fewer words are rejected", 0 },
+        { "parser.max.body.bytes", VL_CONF_INT,
+          offsetof(struct parser_conf, max_body_bytes), "10485760",
+          "pages with a larger body are rejected", 0 },
+        { "parser.lang.detect", VL_CONF_BOOL,
+          offsetof(struct parser_conf, lang_detect), "true",
+          "let the text overrule a declared language it plainly contradicts",
+          0 },
+        { "url", VL_CONF_STR, offsetof(struct parser_conf, url), NULL,
+          "one-shot: the URL the --file page was fetched from", VL_CONF_CLI },
+        { "charset", VL_CONF_STR, offsetof(struct parser_conf, charset), NULL,
+          "one-shot: the charset an HTTP server would have announced",
+          VL_CONF_CLI },
+        { 0 },
+};
+
+struct parser_state {
+        const struct parser_conf *pc;
+        const struct vl_stage_conf *sc;
+        atomic_ullong *results[PARSER_NO_TEXT + 1];
+        atomic_ullong *words;
+};
+
+enum vl_rc parser_stage_init(void **state, const struct vl_stage_conf *sc,
+                             void *conf, struct vl_metrics *m,
+                             struct vl_err *err)
+{
+        const struct parser_conf *pc = conf;
+        struct parser_state *s;
+
+        if (pc->min_words < 0)
+                return vl_err_set(err, VL_FATAL,
+                                  "invalid parser.min.words %lld",
+                                  (long long)pc->min_words);
+        if (pc->max_body_bytes <= 0 || pc->max_body_bytes >= INT_MAX)
+                return vl_err_set(err, VL_FATAL,
+                                  "invalid parser.max.body.bytes %lld: "
+                                  "1 to %d", (long long)pc->max_body_bytes,
+                                  INT_MAX - 1);
+        s = vl_xcalloc(1, sizeof(*s));
+        s->pc = pc;
+        s->sc = sc;
+        if (m) {
+                static const char help[] =
+                        "pages parsed, by result (article or why not)";
+
+                s->results[PARSER_OK] = vl_metrics_counter(
+                        m, "veille_parser_pages_total", "result=\"article\"",
+                        help);
+                s->results[PARSER_BAD_EVENT] = vl_metrics_counter(
+                        m, "veille_parser_pages_total", "result=\"bad_event\"",
+                        help);
+                s->results[PARSER_TOO_LARGE] = vl_metrics_counter(
+                        m, "veille_parser_pages_total", "result=\"too_large\"",
+                        help);
+                s->results[PARSER_NOT_HTML] = vl_metrics_counter(
+                        m, "veille_parser_pages_total", "result=\"not_html\"",
+                        help);
+                s->results[PARSER_NO_TEXT] = vl_metrics_counter(
+                        m, "veille_parser_pages_total", "result=\"no_text\"",
+                        help);
+                s->words = vl_metrics_counter(
+                        m, "veille_parser_words_total", NULL,
+                        "words of article text extracted");
+        }
+        *state = s;
+        return VL_OK;
+}
+
+enum vl_rc parser_stage_process(void *state, const struct vl_in *in,
+                                struct vl_out *out, struct vl_err *err)
+{
+        struct parser_state *s = state;
+        struct parser_opts o;
+        struct parser_result res;
+        enum vl_rc rc;
+
+        memset(&o, 0, sizeof(o));
+        o.min_words = s->pc->min_words;
+        o.max_body_bytes = s->pc->max_body_bytes;
+        o.lang_detect = s->pc->lang_detect;
+        rc = parser_article_from_event(in->value, in->len, &o, &res, err);
+        if (s->results[res.reason])
+                atomic_fetch_add(s->results[res.reason], 1);
+        if (rc != VL_OK)
+                goto out;
+        if (s->words)
+                atomic_fetch_add(s->words, (unsigned long long)res.words);
+        VL_DEBUG("parser", "article %s: %d words", res.id, res.words);
+        vl_out_json_take(out, s->sc->output_topic, res.id, PARSER_CE_TYPE,
+                         res.article);
+        res.article = NULL;
+out:
+        parser_result_release(&res);
+        return rc;
+}
+
+enum vl_rc parser_stage_oneshot_input(void *state, const char *raw, size_t n,
+                                      char **value, size_t *len,
+                                      struct vl_err *err)
+{
+        struct parser_state *s = state;
+        const char *url = s->pc->url;
+        json_t *ev;
+
+        (void)err;
+        /* a page event as the fetcher prints it (veille-fetcher --url ... |
+         * veille-parser --file -) goes through as it is */
+        ev = n && raw[0] == '{' ? json_loadb(raw, n, 0, NULL) : NULL;
+        if (ev && json_is_string(json_object_get(ev, "body_b64")) && !url) {
+                json_decref(ev);
+                *value = vl_xmemdup(raw, n);
+                *len = n;
+                return VL_OK;
+        }
+        json_decref(ev);
+        if (!url || !*url) {
+                VL_WARN("parser", "no --url given, using '%s'",
+                        ONESHOT_DEFAULT_URL);
+                url = ONESHOT_DEFAULT_URL;
+        }
+        *value = parser_page_wrap(raw, n, url, s->pc->charset, len);
+        return VL_OK;
+}
+
+void parser_stage_destroy(void *state)
+{
+        free(state);
+}
+
+void parser_stage_setup(struct vl_stage *st, struct parser_conf *pc)
+{
+        memset(st, 0, sizeof(*st));
+        st->name = "parser";
+        st->summary = "turn fetched pages into article events";
+        st->input_topic = "veille.pages";
+        st->output_topic = "veille.articles";
+        st->keys = parser_conf_keys;
+        st->conf = pc;
+        st->init = parser_stage_init;
+        st->process = parser_stage_process;
+        st->oneshot_input = parser_stage_oneshot_input;
+        st->destroy = parser_stage_destroy;
+}
