@@ -4,6 +4,7 @@
 # it.test_docs checks that the committed file is what this prints.
 set -euo pipefail
 BUILD=${1:-build/dev}
+SRC=$(cd "$(dirname "$0")/.." && pwd)
 cat <<'TXT'
 # Configuration reference
 
@@ -38,7 +39,8 @@ for d in fetcher parser enricher sink; do
   echo "## veille-$d"
   echo
   echo '```'
-  "$BUILD/$d/veille-$d" --help
+  # paths compiled in from the source tree are shown relative to it
+  "$BUILD/$d/veille-$d" --help | sed "s#$SRC/#<source>/#g"
   echo '```'
   echo
 done

@@ -65,7 +65,8 @@ wait_until() {
 # start_broker [PARTITIONS]: sets BOOT
 start_broker() {
   local parts=${1:-4}
-  "$(vl_bin tools devbroker)" --partitions "$parts" \
+  # faults go to the FIFO $VL_TMP/control: "down -1", "up -1", ...
+  "$(vl_bin tools devbroker)" --partitions "$parts" --control "$VL_TMP/control" \
     --bootstrap-file "$VL_TMP/bootstrap" >"$VL_TMP/devbroker.out" 2>"$VL_TMP/devbroker.log" &
   VL_PIDS+=($!)
   wait_until 20 test -s "$VL_TMP/bootstrap" || fail "devbroker did not start"
