@@ -62,9 +62,10 @@ void enricher_tokens_init(struct enricher_tokens *tk);
 void enricher_tokens_release(struct enricher_tokens *tk);
 /**
  * @brief Split @p s (@p len bytes of UTF-8) into tokens, replacing what
- * @p tk held. Folding is case folding + compatibility decomposition + mark
- * stripping (utf8proc), plus oe/ae/o/l/d for the letters Unicode does not
- * decompose. A lowercase->uppercase change after 4 letters splits a word
+ * @p tk held. Each code point of a word is folded with vl_text_fold_cp()
+ * (the one fold of veille/text.h: case folding, compatibility
+ * decomposition, marks stripped, oe/ae/o/l/d for the letters Unicode does
+ * not decompose). A lowercase->uppercase change after 4 letters splits a word
  * ("défenseBurkina": photo captions glued to the text). Invalid UTF-8 bytes
  * count as one code point each and separate words.
  */
@@ -77,9 +78,6 @@ static inline const char *enricher_tok_fold(const struct enricher_tokens *tk,
         *n = tk->v[i].f1 - tk->v[i].f0;
         return tk->fold + tk->v[i].f0;
 }
-/** @brief Fold @p s into a new NUL-terminated string (the tokens' folded
- * forms joined by single spaces); for tests and tools. @returns new. */
-char *enricher_fold_new(const char *s);
 /** @returns the hash of a folded token (what enricher_tok.h holds). */
 uint64_t enricher_hash_bytes(const char *p, size_t n);
 /** @returns the hash of a token sequence: start from ENRICHER_SEQ_SEED and

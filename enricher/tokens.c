@@ -4,6 +4,7 @@
 #include <string.h>
 #include <utf8proc.h>
 #include "veille/mem.h"
+#include "veille/text.h"
 #include "enricher.h"
 
 enum cclass { C_SPACE, C_NEWLINE, C_HYPHEN, C_APOS, C_DOT, C_PUNCT, C_WORD,
@@ -145,13 +146,13 @@ static void fold_put(struct enricher_tokens *tk, const char *p, size_t n)
         tk->flen += n;
 }
 
-/* Append the folded form of one code point. */
+/* Append the folded form of one code point: vl_text_fold_cp(), with its
+ * ASCII case inlined (most of the text, and the hot path). */
 static void fold_cp(struct enricher_tokens *tk, int32_t cp)
 {
-        utf8proc_int32_t out[16];
+        int32_t out[VL_TEXT_FOLD_CP_MAX];
         utf8proc_uint8_t enc[4];
-        utf8proc_ssize_t n;
-        int last = 0;
+        size_t n;
 
         if (cp < 0x80) {
                 char c = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
@@ -159,34 +160,8 @@ static void fold_cp(struct enricher_tokens *tk, int32_t cp)
                 fold_put(tk, &c, 1);
                 return;
         }
-        switch (cp) { /* letters Unicode does not decompose */
-        case 0x0152: case 0x0153:
-                fold_put(tk, "oe", 2);
-                return;
-        case 0x00c6: case 0x00e6:
-                fold_put(tk, "ae", 2);
-                return;
-        case 0x00d8: case 0x00f8:
-                fold_put(tk, "o", 1);
-                return;
-        case 0x0141: case 0x0142:
-                fold_put(tk, "l", 1);
-                return;
-        case 0x0110: case 0x0111:
-                fold_put(tk, "d", 1);
-                return;
-        default:
-                break;
-        }
-        n = utf8proc_decompose_char(cp, out, 16,
-                                    UTF8PROC_CASEFOLD | UTF8PROC_DECOMPOSE |
-                                    UTF8PROC_COMPAT | UTF8PROC_STRIPMARK,
-                                    &last);
-        if (n < 0 || n > 16) { /* unassigned or oversized: keep as is */
-                out[0] = cp;
-                n = 1;
-        }
-        for (utf8proc_ssize_t i = 0; i < n; i++) {
+        n = vl_text_fold_cp(cp, out);
+        for (size_t i = 0; i < n; i++) {
                 utf8proc_ssize_t m = utf8proc_encode_char(out[i], enc);
 
                 fold_put(tk, (const char *)enc, (size_t)m);
@@ -349,26 +324,4 @@ void enricher_tokenize(struct enricher_tokens *tk, const char *s, size_t len)
         if (t)
                 tok_finish(tk, t, nlower);
         tk->ncp = cp_i;
-}
-
-char *enricher_fold_new(const char *s)
-{
-        struct enricher_tokens tk;
-        char *out, *o;
-
-        enricher_tokens_init(&tk);
-        enricher_tokenize(&tk, s, strlen(s));
-        out = o = vl_xmalloc(tk.flen + tk.n + 1);
-        for (size_t i = 0; i < tk.n; i++) {
-                size_t n;
-                const char *f = enricher_tok_fold(&tk, i, &n);
-
-                if (i)
-                        *o++ = ' ';
-                memcpy(o, f, n);
-                o += n;
-        }
-        *o = '\0';
-        enricher_tokens_release(&tk);
-        return out;
 }

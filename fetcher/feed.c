@@ -11,6 +11,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include "veille/buf.h"
+#include "veille/date.h"
 #include "veille/log.h"
 #include "veille/mem.h"
 #include "veille/url.h"
@@ -270,18 +271,31 @@ static char *rss_author(const xmlNode *el)
         return s;
 }
 
+/* A feed date in ISO 8601 UTC, or NULL: the whole string must be a date
+ * (a feed's dates are machine-written), and one without a zone is UTC. */
+static char *normalise_date(const char *s)
+{
+        struct vl_date dt;
+        char out[VL_DATE_LEN];
+
+        if (vl_date_parse(s, 0, &dt, NULL) != VL_OK)
+                return NULL;
+        vl_date_format(vl_date_epoch(&dt), out);
+        return vl_xstrdup(out);
+}
+
 static void set_dates(struct fetcher_item *it, char *pub, char *upd)
 {
         if (!pub && upd)
                 pub = vl_xstrdup(upd);
         if (pub) {
                 it->published_raw = pub;
-                it->published = fetcher_date_normalise(pub);
+                it->published = normalise_date(pub);
                 if (!it->published)
                         it->published = vl_xstrdup(pub);
         }
         if (upd) {
-                it->updated = fetcher_date_normalise(upd);
+                it->updated = normalise_date(upd);
                 if (it->updated)
                         free(upd);
                 else

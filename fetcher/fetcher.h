@@ -5,10 +5,10 @@
  *   sources.c  the sources file             fetcher_sources_*, fetcher_source_*
  *   feed.c     RSS / Atom parsing (libxml2) fetcher_feed_*, fetcher_item_*
  *   text.c     HTML-ish text to plain text  fetcher_text_*
- *   date.c     RFC 822 / ISO 8601 dates     fetcher_date_*
  *   seen.c     the seen store (SQLite)      fetcher_seen_*
  *   http.c     transfers, per-host slots    fetcher_http_*, fetcher_xfer_*
- *   page.c     one article page, its events fetcher_page_*, fetcher_json_str
+ *   page.c     one article page, its events fetcher_page_*
+ * Dates (vl_date), UTF-8 repair and white space (vl_text) are lib's.
  *   engine.c   scheduling and delivery      fetcher_engine_*
  *   map.c      string-keyed hash table      fetcher_map_*
  * Everything runs on the main thread except where a comment says otherwise.
@@ -212,25 +212,11 @@ void fetcher_item_release(struct fetcher_item *it);
  * collapsed and trimmed, invalid UTF-8 replaced by U+FFFD, cut at @p max
  * bytes (0: no cap) on a character boundary. @returns new string. */
 char *fetcher_text_from_html(const char *s, size_t max);
-/** @brief Plain text: whitespace collapsed and trimmed, invalid UTF-8
- * replaced, cut at @p max bytes (0: no cap). @returns new string. */
+/** @brief Plain text: vl_text_collapse() (white space collapsed and
+ * trimmed, invisible characters dropped, C1 controls read as windows-1252,
+ * invalid UTF-8 replaced), then cut at @p max bytes (0: no cap) on a
+ * character boundary. @returns new string. */
 char *fetcher_text_clean(const char *s, size_t max);
-/** @brief Decode one entity at @p s ('&' ... ';'): numeric or an HTML name.
- * @returns the bytes consumed (0 if none), the UTF-8 in @p out (NUL-ended). */
-size_t fetcher_text_entity(const char *s, char out[8]);
-/** @returns new copy of @p s with invalid UTF-8 replaced by U+FFFD. */
-char *fetcher_text_utf8(const char *s);
-
-/* ------------------------------------------------------------------ date */
-
-/** @brief Parse an RFC 822/1123 date ("Tue, 10 Jun 2003 04:00:00 GMT",
- * sloppy forms included) or an ISO 8601 / RFC 3339 one.
- * @returns VL_OK with seconds since the epoch in @p t, or VL_REJECT. */
-enum vl_rc fetcher_date_parse(const char *s, int64_t *t);
-/** @brief Format as "2003-06-10T04:00:00Z". */
-void fetcher_date_format(int64_t t, char out[32]);
-/** @returns new ISO 8601 UTC form of @p s, or NULL if it is not a date. */
-char *fetcher_date_normalise(const char *s);
 
 /* ------------------------------------------------------------------ seen */
 
@@ -393,8 +379,6 @@ json_t *fetcher_page_dlq_input(const struct fetcher_page *pg,
                                long http_status);
 /** @returns new lowercase charset parameter of a Content-Type, or NULL. */
 char *fetcher_page_charset(const char *content_type);
-/** @returns new JSON string of @p s (invalid UTF-8 replaced), or null. */
-json_t *fetcher_json_str(const char *s);
 
 /* ---------------------------------------------------------------- engine */
 

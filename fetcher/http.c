@@ -13,6 +13,7 @@
 #include "veille/codec.h"
 #include "veille/log.h"
 #include "veille/mem.h"
+#include "veille/text.h"
 #include "fetcher.h"
 
 #define HTTP_MAX_REDIRS 5L
@@ -252,7 +253,7 @@ static char *header_value(CURL *easy, const char *name)
                     CURLHE_OK ||
             !hv || !hv->value)
                 return NULL;
-        return fetcher_text_utf8(hv->value);
+        return vl_utf8_repair(hv->value, strlen(hv->value), NULL);
 }
 
 static int64_t retry_after(CURL *easy)
@@ -357,11 +358,11 @@ static void collect(struct fetcher_xfer *x)
                 x->redirects = l;
         if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &s) == CURLE_OK &&
             s)
-                x->final_url = fetcher_text_utf8(s);
+                x->final_url = vl_utf8_repair(s, strlen(s), NULL);
         s = NULL;
         if (curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &s) == CURLE_OK &&
             s)
-                x->content_type = fetcher_text_utf8(s);
+                x->content_type = vl_utf8_repair(s, strlen(s), NULL);
         if (x->status > 0) {
                 x->etag = header_value(easy, "ETag");
                 x->last_modified = header_value(easy, "Last-Modified");

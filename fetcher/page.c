@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include "veille/mem.h"
+#include "veille/text.h"
 #include "veille/url.h"
 #include "fetcher.h"
 
@@ -35,29 +36,13 @@ void fetcher_page_destroy(struct fetcher_page *pg)
         free(pg);
 }
 
-json_t *fetcher_json_str(const char *s)
-{
-        json_t *j;
-        char *clean;
-
-        if (!s)
-                return json_null();
-        j = json_string(s);
-        if (j)
-                return j;
-        clean = fetcher_text_utf8(s); /* invalid UTF-8 */
-        j = json_string(clean);
-        free(clean);
-        return j ? j : json_null();
-}
-
 static json_t *str_array(char *const *v, int n)
 {
         json_t *a = json_array();
         int i;
 
         for (i = 0; i < n; i++)
-                json_array_append_new(a, fetcher_json_str(v[i]));
+                json_array_append_new(a, vl_json_str(v[i]));
         return a;
 }
 
@@ -65,9 +50,9 @@ static json_t *source_json(const struct fetcher_page *pg)
 {
         json_t *o = json_object();
 
-        json_object_set_new(o, "url", fetcher_json_str(pg->src->url));
-        json_object_set_new(o, "site", fetcher_json_str(pg->site));
-        json_object_set_new(o, "lang", fetcher_json_str(pg->lang));
+        json_object_set_new(o, "url", vl_json_str(pg->src->url));
+        json_object_set_new(o, "site", vl_json_str(pg->site));
+        json_object_set_new(o, "lang", vl_json_str(pg->lang));
         json_object_set_new(o, "tags",
                             str_array(pg->src->tags, pg->src->ntags));
         return o;
@@ -77,16 +62,16 @@ static json_t *item_json(const struct fetcher_item *it)
 {
         json_t *o = json_object();
 
-        json_object_set_new(o, "title", fetcher_json_str(it->title));
-        json_object_set_new(o, "published", fetcher_json_str(it->published));
+        json_object_set_new(o, "title", vl_json_str(it->title));
+        json_object_set_new(o, "published", vl_json_str(it->published));
         json_object_set_new(o, "published_raw",
-                            fetcher_json_str(it->published_raw));
-        json_object_set_new(o, "updated", fetcher_json_str(it->updated));
-        json_object_set_new(o, "summary", fetcher_json_str(it->summary));
+                            vl_json_str(it->published_raw));
+        json_object_set_new(o, "updated", vl_json_str(it->updated));
+        json_object_set_new(o, "summary", vl_json_str(it->summary));
         json_object_set_new(o, "authors", str_array(it->authors, it->nauthors));
         json_object_set_new(o, "categories",
                             str_array(it->categories, it->ncategories));
-        json_object_set_new(o, "guid", fetcher_json_str(it->guid));
+        json_object_set_new(o, "guid", vl_json_str(it->guid));
         return o;
 }
 
@@ -145,24 +130,24 @@ json_t *fetcher_page_event(const struct fetcher_page *pg,
 
         json_object_set_new(ev, "schema", json_string("veille.page.v1"));
         json_object_set_new(ev, "id", json_string(pg->id));
-        json_object_set_new(ev, "url", fetcher_json_str(pg->url));
+        json_object_set_new(ev, "url", vl_json_str(pg->url));
         json_object_set_new(ev, "canonical_url",
-                            fetcher_json_str(pg->canonical));
+                            vl_json_str(pg->canonical));
         json_object_set_new(ev, "final_url",
-                            fetcher_json_str(x->final_url ? x->final_url
-                                                          : pg->url));
+                            vl_json_str(x->final_url ? x->final_url
+                                                     : pg->url));
         if (pg->src)
                 json_object_set_new(ev, "source", source_json(pg));
-        json_object_set_new(ev, "fetched_at", fetcher_json_str(fetched_at));
+        json_object_set_new(ev, "fetched_at", vl_json_str(fetched_at));
         json_object_set_new(http, "status", json_integer(x->status));
         json_object_set_new(http, "content_type",
-                            fetcher_json_str(x->content_type));
-        json_object_set_new(http, "charset", fetcher_json_str(charset));
-        json_object_set_new(http, "etag", fetcher_json_str(x->etag));
+                            vl_json_str(x->content_type));
+        json_object_set_new(http, "charset", vl_json_str(charset));
+        json_object_set_new(http, "etag", vl_json_str(x->etag));
         json_object_set_new(http, "last_modified",
-                            fetcher_json_str(x->last_modified));
+                            vl_json_str(x->last_modified));
         json_object_set_new(http, "content_encoding",
-                            fetcher_json_str(x->content_encoding));
+                            vl_json_str(x->content_encoding));
         json_object_set_new(ev, "http", http);
         if (pg->has_item)
                 json_object_set_new(ev, "item", item_json(&pg->item));
@@ -180,7 +165,7 @@ json_t *fetcher_page_dlq_input(const struct fetcher_page *pg,
 {
         json_t *in = json_object();
 
-        json_object_set_new(in, "url", fetcher_json_str(pg->url));
+        json_object_set_new(in, "url", vl_json_str(pg->url));
         json_object_set_new(in, "source",
                             pg->src ? source_json(pg) : json_null());
         json_object_set_new(in, "item",

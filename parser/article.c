@@ -61,13 +61,13 @@ static void add_strv(json_t *o, const char *key, const struct parser_strv *sv)
         json_t *a = json_array();
 
         for (int i = 0; i < sv->n; i++)
-                json_array_append_new(a, parser_json_str(sv->v[i]));
+                json_array_append_new(a, vl_json_str(sv->v[i]));
         json_object_set_new(o, key, a);
 }
 
 static json_t *str_or_null(const char *s)
 {
-        return s && *s ? parser_json_str(s) : json_null();
+        return s && *s ? vl_json_str(s) : json_null();
 }
 
 static json_t *build_json(const struct parser_page *pg,
@@ -81,19 +81,19 @@ static json_t *build_json(const struct parser_page *pg,
         vl_time_rfc3339(now);
         json_object_set_new(a, "schema", json_string(PARSER_SCHEMA_ARTICLE));
         json_object_set_new(a, "id", json_string(id));
-        json_object_set_new(a, "url", parser_json_str(pg->url));
+        json_object_set_new(a, "url", vl_json_str(pg->url));
         json_object_set_new(a, "final_url",
-                            parser_json_str(pg->final_url ? pg->final_url :
-                                                            pg->url));
-        json_object_set_new(a, "canonical_url", parser_json_str(m->canonical));
+                            vl_json_str(pg->final_url ? pg->final_url :
+                                                        pg->url));
+        json_object_set_new(a, "canonical_url", vl_json_str(m->canonical));
         if (pg->source)
                 json_object_set(a, "source", pg->source);
         else
                 json_object_set_new(a, "source", json_object());
         json_object_set_new(a, "site", str_or_null(m->site));
         /* the schema wants a string: a page without any title gets "" */
-        json_object_set_new(a, "title", parser_json_str(m->title ? m->title :
-                                                        ""));
+        json_object_set_new(a, "title", vl_json_str(m->title ? m->title :
+                                                    ""));
         add_strv(a, "authors", &m->authors);
         json_object_set_new(a, "published_at", str_or_null(m->published));
         json_object_set_new(a, "published_at_source",
@@ -108,13 +108,13 @@ static json_t *build_json(const struct parser_page *pg,
         json_object_set_new(a, "image", str_or_null(m->image));
         json_object_set_new(a, "section", str_or_null(m->section));
         add_strv(a, "tags", &m->tags);
-        json_object_set_new(a, "text", parser_json_str(text));
+        json_object_set_new(a, "text", vl_json_str(text));
         for (int i = 0; i < b->n; i++) {
                 json_t *o = json_object();
 
                 json_object_set_new(o, "kind", json_string(
                         parser_block_kind_name(b->v[i].kind)));
-                json_object_set_new(o, "text", parser_json_str(b->v[i].text));
+                json_object_set_new(o, "text", vl_json_str(b->v[i].text));
                 json_array_append_new(blocks, o);
         }
         json_object_set_new(a, "blocks", blocks);
@@ -196,7 +196,7 @@ enum vl_rc parser_article_build(const struct parser_page *pg,
         }
         parser_meta_finish(&m, pg, text, o->lang_detect);
         if (!m.title && pg->item_title)
-                m.title = parser_text_collapse(pg->item_title);
+                m.title = vl_text_collapse(pg->item_title);
         vl_article_id(m.canonical, res->id);
         res->article = build_json(pg, &m, &b, text, res->words, res->id);
         res->reason = PARSER_OK;

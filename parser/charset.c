@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <utf8proc.h>
 #include "veille/mem.h"
 #include "parser.h"
 
@@ -75,15 +76,6 @@ static const struct alias aliases[] = {
         { "utf-16le", "utf-16le" },
         { "utf-16be", "utf-16be" },
         { NULL, NULL },
-};
-
-/* windows-1252 0x80-0x9f; the five holes map to the C1 code points, as in
- * WHATWG's index. */
-static const unsigned short cp1252_hi[32] = {
-        0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
-        0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
-        0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
-        0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178,
 };
 
 const char *parser_cs_source_name(enum parser_cs_source s)
@@ -324,23 +316,12 @@ static void put(struct vl_buf *b, const char *s, size_t n)
         vl_buf_append(b, s, n, NULL);
 }
 
-static void put_cp(struct vl_buf *b, unsigned cp)
+static void put_cp(struct vl_buf *b, uint32_t cp)
 {
-        char u[4];
+        utf8proc_uint8_t u[4];
+        utf8proc_ssize_t n = utf8proc_encode_char((utf8proc_int32_t)cp, u);
 
-        if (cp < 0x80) {
-                u[0] = (char)cp;
-                put(b, u, 1);
-        } else if (cp < 0x800) {
-                u[0] = (char)(0xc0 | (cp >> 6));
-                u[1] = (char)(0x80 | (cp & 0x3f));
-                put(b, u, 2);
-        } else {
-                u[0] = (char)(0xe0 | (cp >> 12));
-                u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-                u[2] = (char)(0x80 | (cp & 0x3f));
-                put(b, u, 3);
-        }
+        put(b, (const char *)u, (size_t)n);
 }
 
 static void from_1252(const unsigned char *p, size_t n, struct vl_buf *b)
@@ -352,7 +333,7 @@ static void from_1252(const unsigned char *p, size_t n, struct vl_buf *b)
                         continue;
                 if (i > run)
                         put(b, (const char *)p + run, i - run);
-                put_cp(b, p[i] < 0xa0 ? cp1252_hi[p[i] - 0x80] : p[i]);
+                put_cp(b, vl_cp1252(p[i]));
                 run = i + 1;
         }
         if (n > run)
@@ -439,7 +420,7 @@ enum vl_rc parser_charset_decode(const unsigned char *p, size_t n,
                 }
         }
         if (src != PARSER_CS_BOM)
-                parser_text_utf8_scan(p, n, &multi, &bad);
+                vl_utf8_scan((const char *)p, n, &multi, &bad);
         if (!cs) {
                 cs = bad ? CS_1252 : CS_UTF8;
                 src = bad ? PARSER_CS_DEFAULT : PARSER_CS_DETECT;
@@ -461,7 +442,7 @@ enum vl_rc parser_charset_decode(const unsigned char *p, size_t n,
                 from_1252(p, n, &b);
         } else if (!from_iconv(cs, p, n, &b, &out->replaced)) {
                 /* a charset we cannot decode: fall back as if unlabelled */
-                parser_text_utf8_scan(p, n, &multi, &bad);
+                vl_utf8_scan((const char *)p, n, &multi, &bad);
                 cs = bad ? CS_1252 : CS_UTF8;
                 src = bad ? PARSER_CS_DEFAULT : PARSER_CS_DETECT;
                 vl_buf_reset(&b);
@@ -476,9 +457,8 @@ enum vl_rc parser_charset_decode(const unsigned char *p, size_t n,
                 const char *d = b.data ? b.data : "";
 
                 if (strcmp(cs, CS_UTF8) == 0)
-                        parser_text_utf8_scan((const unsigned char *)d, b.len,
-                                              NULL, &before);
-                out->html = parser_text_utf8_repair(d, b.len, &out->len);
+                        vl_utf8_scan(d, b.len, NULL, &before);
+                out->html = vl_utf8_repair(d, b.len, &out->len);
                 out->replaced += before;
         }
         vl_buf_release(&b);

@@ -355,7 +355,7 @@ static xmlNode *ld_hint(struct ctx *c, const char *article_body)
         size_t abl = strlen(article_body);
         char *cut = vl_xstrndup(article_body, abl < AB_FOLD_BYTES ? abl :
                                 AB_FOLD_BYTES);
-        char *abf = parser_text_fold(cut, false);
+        char *abf = vl_text_fold(cut, 0);
         size_t ab_text = nonspace(article_body);
         xmlNode *found = NULL;
         int paras = 0;
@@ -369,7 +369,7 @@ static xmlNode *ld_hint(struct ctx *c, const char *article_body)
                         continue;
                 paras++;
                 t = parser_html_text(n);
-                f = parser_text_fold(t, false);
+                f = vl_text_fold(t, 0);
                 free(t);
                 if (strlen(f) >= HINT_MATCH_BYTES) {
                         size_t l = HINT_MATCH_BYTES;
@@ -698,7 +698,7 @@ static int gather(struct ctx *c, xmlNode *top, xmlNode **out, int max)
  * "► À lire aussi :" -> "a lire aussi". */
 static char *line_key(const char *text)
 {
-        char *f = parser_text_fold(text, false), *c;
+        char *f = vl_text_fold(text, 0), *c;
         utf8proc_uint8_t *p = (utf8proc_uint8_t *)f;
         size_t left = strlen(f);
 
@@ -719,7 +719,7 @@ static char *line_key(const char *text)
                 p += l;
                 left -= (size_t)l;
         }
-        c = parser_text_collapse(f);
+        c = vl_text_collapse(f);
         free(f);
         return c;
 }
@@ -735,7 +735,7 @@ static const char *const colon_leads[] = {
 
 static bool colon_lead(const char *text)
 {
-        char *f = parser_text_fold(text, false);
+        char *f = vl_text_fold(text, 0);
         const char *p = f;
         bool yes = false;
 
@@ -896,7 +896,7 @@ static bool only_date(const char *text, size_t words)
 struct emitter {
         struct ctx *c;
         struct parser_blocks *out;
-        struct parser_tb tb;
+        struct vl_text tb;
         size_t all;  /* text bytes of the pending block */
         size_t link; /* of which in links */
         int br;
@@ -910,7 +910,7 @@ static bool is_byline(struct ctx *c, const char *text, const char *key)
 
         if (words > 30)
                 return false;
-        f = parser_text_fold(text, true);
+        f = vl_text_fold(text, VL_FOLD_ALNUM);
         if (parser_strv_find(&c->bylines_f, f) >= 0 ||
             parser_strv_find(&c->authors_f, f) >= 0)
                 yes = true;
@@ -949,7 +949,7 @@ static bool keep(struct ctx *c, enum parser_block_kind kind, const char *text,
         if (is_byline(c, text, key) || date_line(key, words) ||
             only_date(text, words))
                 ok = false;
-        f = parser_text_fold(text, true);
+        f = vl_text_fold(text, VL_FOLD_ALNUM);
         if (ok && ((c->title_f && strcmp(f, c->title_f) == 0) ||
                    (c->h1_f && strcmp(f, c->h1_f) == 0)))
                 ok = false;
@@ -960,7 +960,7 @@ static bool keep(struct ctx *c, enum parser_block_kind kind, const char *text,
 
 static void flush(struct emitter *e, enum parser_block_kind kind)
 {
-        char *t = parser_tb_take(&e->tb);
+        char *t = vl_text_take(&e->tb);
         double ld = e->all ? (double)e->link / (double)e->all : 0;
 
         if (keep(e->c, kind, t, ld))
@@ -979,7 +979,7 @@ static void add_text(struct emitter *e, const xmlNode *n, bool in_link)
         if (!s)
                 return;
         ns = nonspace(s);
-        parser_tb_add(&e->tb, s, strlen(s));
+        vl_text_add(&e->tb, s, strlen(s));
         e->all += ns;
         if (in_link)
                 e->link += ns;
@@ -1009,13 +1009,13 @@ static bool data_table(xmlNode *t)
 
 static void emit_table(struct emitter *e, xmlNode *t)
 {
-        struct parser_tb tb;
+        struct vl_text tb;
         bool first_row = true;
 
         /* a table of links is navigation, whatever it looks like */
         if (link_density(t) > 0.5)
                 return;
-        parser_tb_init(&tb);
+        vl_text_init(&tb);
         for (xmlNode *n = t->children; n; n = live_next(n, t, false)) {
                 bool first_cell = true;
 
@@ -1025,7 +1025,7 @@ static void emit_table(struct emitter *e, xmlNode *t)
                         char *cap = live_text(n);
 
                         if (*cap) {
-                                parser_tb_add(&tb, cap, strlen(cap));
+                                vl_text_add(&tb, cap, strlen(cap));
                                 first_row = false;
                         }
                         free(cap);
@@ -1045,24 +1045,24 @@ static void emit_table(struct emitter *e, xmlNode *t)
                                 continue;
                         }
                         if (first_cell && !first_row)
-                                parser_tb_raw(&tb, "\n");
+                                vl_text_raw(&tb, "\n");
                         else if (!first_cell)
-                                parser_tb_raw(&tb, " | ");
-                        parser_tb_add(&tb, ct, strlen(ct));
+                                vl_text_raw(&tb, " | ");
+                        vl_text_add(&tb, ct, strlen(ct));
                         first_cell = false;
                         first_row = false;
                         free(ct);
                 }
         }
         {
-                char *s = parser_tb_take(&tb);
+                char *s = vl_text_take(&tb);
 
                 if (parser_text_word_count(s) > 0)
                         parser_blocks_add_take(e->out, PARSER_BLOCK_TABLE, s);
                 else
                         free(s);
         }
-        parser_tb_release(&tb);
+        vl_text_release(&tb);
 }
 
 static void emit_pre(struct emitter *e, xmlNode *pre)
@@ -1105,7 +1105,7 @@ static void emit_pre(struct emitter *e, xmlNode *pre)
                         t[o++] = t[i];
                 }
                 t[o] = '\0';
-                r = parser_text_utf8_repair(t, o, NULL);
+                r = vl_utf8_repair(t, o, NULL);
                 free(t);
                 parser_blocks_add_take(e->out, PARSER_BLOCK_PRE, r);
         }
@@ -1137,8 +1137,8 @@ static void emit(struct emitter *e, xmlNode *n, enum parser_block_kind kind,
                 if (depth > MAX_EMIT_DEPTH) {
                         char *t = live_text(c);
 
-                        parser_tb_space(&e->tb);
-                        parser_tb_add(&e->tb, t, strlen(t));
+                        vl_text_space(&e->tb);
+                        vl_text_add(&e->tb, t, strlen(t));
                         e->all += nonspace(t);
                         free(t);
                         continue;
@@ -1147,7 +1147,7 @@ static void emit(struct emitter *e, xmlNode *n, enum parser_block_kind kind,
                         if (e->br++ >= 1 && e->tb.b.len)
                                 flush(e, kind);
                         else
-                                parser_tb_space(&e->tb);
+                                vl_text_space(&e->tb);
                         continue;
                 }
                 if (strcmp(name, "hr") == 0) {
@@ -1236,7 +1236,7 @@ static void tidy(struct parser_blocks *b)
         char *prev = NULL;
 
         for (int i = 0; i < b->n; i++) {
-                char *f = parser_text_fold(b->v[i].text, true);
+                char *f = vl_text_fold(b->v[i].text, VL_FOLD_ALNUM);
 
                 if (prev && strcmp(prev, f) == 0) {
                         free(f);
@@ -1271,7 +1271,7 @@ static void body_blocks(struct ctx *c, const char *ab,
         while (*p) {
                 size_t l = strcspn(p, "\n");
                 char *line = vl_xstrndup(p, l);
-                char *t = parser_text_collapse(line);
+                char *t = vl_text_collapse(line);
 
                 free(line);
                 if (keep(c, PARSER_BLOCK_P, t, 0))
@@ -1376,10 +1376,10 @@ static void attempt(struct ctx *c, enum clean_level level,
         memset(&e, 0, sizeof(e));
         e.c = c;
         e.out = out;
-        parser_tb_init(&e.tb);
+        vl_text_init(&e.tb);
         for (int i = 0; i < nroots; i++)
                 emit_root(&e, roots[i]);
-        parser_tb_release(&e.tb);
+        vl_text_release(&e.tb);
         tidy(out);
 }
 
@@ -1396,18 +1396,18 @@ void parser_extract_blocks(htmlDocPtr doc, const struct parser_hints *h,
         if (!c.body)
                 return;
         if (h->title)
-                c.title_f = parser_text_fold(h->title, true);
+                c.title_f = vl_text_fold(h->title, VL_FOLD_ALNUM);
         if (h->h1)
-                c.h1_f = parser_text_fold(h->h1, true);
+                c.h1_f = vl_text_fold(h->h1, VL_FOLD_ALNUM);
         for (int i = 0; h->authors && i < h->authors->n; i++) {
-                char *f = parser_text_fold(h->authors->v[i], true);
+                char *f = vl_text_fold(h->authors->v[i], VL_FOLD_ALNUM);
 
                 if (strlen(f) >= 4)
                         parser_strv_add(&c.authors_f, f);
                 free(f);
         }
         for (int i = 0; h->bylines && i < h->bylines->n; i++) {
-                char *f = parser_text_fold(h->bylines->v[i], true);
+                char *f = vl_text_fold(h->bylines->v[i], VL_FOLD_ALNUM);
 
                 if (strlen(f) >= 4)
                         parser_strv_add(&c.bylines_f, f);

@@ -282,17 +282,17 @@ char *parser_html_text(xmlNode *n)
 
 char *parser_html_text_filter(xmlNode *n, bool (*skip)(const xmlNode *))
 {
-        struct parser_tb tb;
+        struct vl_text tb;
         xmlNode *c;
 
-        parser_tb_init(&tb);
+        vl_text_init(&tb);
         if (!n)
-                return parser_tb_take(&tb);
+                return vl_text_take(&tb);
         if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
                 if (n->content)
-                        parser_tb_add(&tb, (const char *)n->content,
-                                      strlen((const char *)n->content));
-                return parser_tb_take(&tb);
+                        vl_text_add(&tb, (const char *)n->content,
+                                    strlen((const char *)n->content));
+                return vl_text_take(&tb);
         }
         c = n->children;
         while (c) {
@@ -301,12 +301,12 @@ char *parser_html_text_filter(xmlNode *n, bool (*skip)(const xmlNode *))
                 if (c->type == XML_TEXT_NODE ||
                     c->type == XML_CDATA_SECTION_NODE) {
                         if (c->content)
-                                parser_tb_add(&tb, (const char *)c->content,
-                                              strlen((const char *)c->content));
+                                vl_text_add(&tb, (const char *)c->content,
+                                            strlen((const char *)c->content));
                 } else if (c->type == XML_ELEMENT_NODE && !skipped(c) &&
                            !(skip && skip(c))) {
                         if (parser_html_is_block(c) || parser_html_is(c, "br"))
-                                parser_tb_space(&tb);
+                                vl_text_space(&tb);
                         descend = c->children != NULL;
                 }
                 if (descend) {
@@ -316,7 +316,7 @@ char *parser_html_text_filter(xmlNode *n, bool (*skip)(const xmlNode *))
                 /* climb: leaving a block element is a word boundary too */
                 while (c && c != n) {
                         if (parser_html_is_block(c))
-                                parser_tb_space(&tb);
+                                vl_text_space(&tb);
                         if (c->next) {
                                 c = c->next;
                                 break;
@@ -326,5 +326,5 @@ char *parser_html_text_filter(xmlNode *n, bool (*skip)(const xmlNode *))
                 if (c == n)
                         break;
         }
-        return parser_tb_take(&tb);
+        return vl_text_take(&tb);
 }

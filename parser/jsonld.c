@@ -160,7 +160,7 @@ static char *clean_str(json_t *v)
         if (!json_is_string(v))
                 return NULL;
         u = parser_text_unescape(json_string_value(v));
-        c = parser_text_collapse(u);
+        c = vl_text_collapse(u);
         free(u);
         if (!*c) {
                 free(c);
@@ -240,7 +240,7 @@ static void add_keywords(struct parser_strv *sv, json_t *v)
                 while (p && *p) {
                         size_t l = strcspn(p, ",;");
                         char *k = vl_xstrndup(p, l);
-                        char *c = parser_text_collapse(k);
+                        char *c = vl_text_collapse(k);
 
                         parser_strv_add_unique(sv, c);
                         free(c);

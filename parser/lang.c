@@ -146,7 +146,7 @@ const char *parser_lang_detect(const char *text, int *strength)
         {
                 char *cut = vl_xstrndup(text, n);
 
-                f = parser_text_fold(cut, false);
+                f = vl_text_fold(cut, 0);
                 free(cut);
         }
         for (p = f; *p;) {

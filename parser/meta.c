@@ -173,7 +173,7 @@ static char *dup_clean(const char *s)
 
         if (empty(s))
                 return NULL;
-        c = parser_text_collapse(s);
+        c = vl_text_collapse(s);
         if (!*c) {
                 free(c);
                 return NULL;
@@ -189,7 +189,7 @@ static char *resolve(const char *base, const char *ref)
 
         if (empty(ref))
                 return NULL;
-        t = parser_text_collapse(ref);
+        t = vl_text_collapse(ref);
         r = vl_url_resolve(base, t, &err);
         free(t);
         return r;
@@ -339,7 +339,7 @@ static bool looks_byline(const char *text)
         words = parser_text_word_count(text);
         if (words < 2 || words > 14)
                 return false;
-        f = parser_text_fold(text, false);
+        f = vl_text_fold(text, 0);
         yes = parser_text_starts_word(f, "par") ||
               parser_text_starts_word(f, "by") ||
               parser_text_starts_word(f, "written by") ||
@@ -580,7 +580,7 @@ static bool name_like(const char *part, bool strict)
                 words++;
                 memcpy(buf, p, l);
                 buf[l] = '\0';
-                f = parser_text_fold(buf, true);
+                f = vl_text_fold(buf, VL_FOLD_ALNUM);
                 if (*f && !capitalised(buf) && !in_words(f, name_particles))
                         lower += words == 1 && strict ? 10 : 1;
                 free(f);
@@ -588,7 +588,7 @@ static bool name_like(const char *part, bool strict)
         }
         if (!words || words > (strict ? 6 : 8))
                 return false;
-        f = parser_text_fold(part, true);
+        f = vl_text_fold(part, VL_FOLD_ALNUM);
         bad = !*f || in_words(f, not_names) ||
               strspn(f, "0123456789") == strlen(f);
         free(f);
@@ -600,7 +600,7 @@ static bool name_like(const char *part, bool strict)
 int parser_meta_add_author(struct parser_strv *sv, const char *raw,
                            const char *site, bool strict)
 {
-        char *t = parser_text_collapse(raw), *p = t, *site_f;
+        char *t = vl_text_collapse(raw), *p = t, *site_f;
         size_t cut;
         int added = 0;
 
@@ -618,7 +618,7 @@ int parser_meta_add_author(struct parser_strv *sv, const char *raw,
                         break;
                 memcpy(w, p, l);
                 w[l] = '\0';
-                f = parser_text_fold(w, true);
+                f = vl_text_fold(w, VL_FOLD_ALNUM);
                 if (*f && !in_words(f, author_lead)) {
                         free(f);
                         break;
@@ -642,7 +642,7 @@ int parser_meta_add_author(struct parser_strv *sv, const char *raw,
                         break;
                 }
         p[cut] = '\0';
-        site_f = parser_text_fold(site ? site : "", true);
+        site_f = vl_text_fold(site, VL_FOLD_ALNUM);
         while (*p) {
                 size_t l = strlen(p);
                 char *part, *pf;
@@ -662,16 +662,16 @@ int parser_meta_add_author(struct parser_strv *sv, const char *raw,
                         p += strlen(sep);
                 /* trim and drop trailing punctuation */
                 {
-                        char *c = parser_text_collapse(part);
+                        char *c = vl_text_collapse(part);
                         size_t cl = strlen(c);
 
                         while (cl && strchr(".:,;-|", c[cl - 1]))
                                 c[--cl] = '\0';
                         free(part);
-                        part = parser_text_collapse(c);
+                        part = vl_text_collapse(c);
                         free(c);
                 }
-                pf = parser_text_fold(part, true);
+                pf = vl_text_fold(part, VL_FOLD_ALNUM);
                 if (name_like(part, strict) &&
                     !(*site_f && strcmp(pf, site_f) == 0) &&
                     parser_strv_add_unique(sv, part))
@@ -696,12 +696,12 @@ static const char *const title_seps[] = {
 static bool is_site(const char *part, const char *site, const char *host,
                     bool host_label)
 {
-        char *f = parser_text_fold(part, true);
+        char *f = vl_text_fold(part, VL_FOLD_ALNUM);
         bool yes = false;
 
         if (strlen(f) >= 2) {
                 if (site && *site) {
-                        char *s = parser_text_fold(site, true);
+                        char *s = vl_text_fold(site, VL_FOLD_ALNUM);
 
                         yes = strcmp(f, s) == 0 ||
                               (strlen(s) >= 4 && strncmp(f, s, strlen(s)) == 0);
@@ -712,7 +712,7 @@ static bool is_site(const char *part, const char *site, const char *host,
                         char *hf, *dot;
 
                         snprintf(h, sizeof(h), "%s", host);
-                        hf = parser_text_fold(h, true);
+                        hf = vl_text_fold(h, VL_FOLD_ALNUM);
                         yes = strcmp(f, hf) == 0;
                         free(hf);
                         /* the label before the public suffix */
@@ -723,7 +723,7 @@ static bool is_site(const char *part, const char *site, const char *host,
                                 *dot = '\0';
                                 lab = strrchr(h, '.');
                                 lab = lab ? lab + 1 : h;
-                                hf = parser_text_fold(lab, true);
+                                hf = vl_text_fold(lab, VL_FOLD_ALNUM);
                                 yes = strlen(hf) >= 3 && strcmp(f, hf) == 0;
                                 free(hf);
                         }
@@ -759,7 +759,7 @@ static const char *find_sep(const char *t, bool last, const char **which)
 char *parser_meta_clean_title(const char *title, const char *site,
                               const char *host, bool loose)
 {
-        char *t = parser_text_collapse(title);
+        char *t = vl_text_collapse(title);
         const char *sep = NULL, *q;
 
         for (int round = 0; round < 2; round++) {
@@ -804,14 +804,14 @@ char *parser_meta_clean_title(const char *title, const char *site,
                 }
         }
         {
-                char *c = parser_text_collapse(t);
+                char *c = vl_text_collapse(t);
 
                 free(t);
                 t = c;
         }
         if (!*t) {
                 free(t);
-                t = parser_text_collapse(title);
+                t = vl_text_collapse(title);
         }
         return t;
 }
@@ -821,7 +821,7 @@ char *parser_meta_clean_title(const char *title, const char *site,
 static const char *pick_h1(const struct scan *sc, const char *title,
                            const char *site, const char *host)
 {
-        char *tf = title ? parser_text_fold(title, true) : NULL;
+        char *tf = title ? vl_text_fold(title, VL_FOLD_ALNUM) : NULL;
         const char *found = NULL;
         bool logo[MAX_H1];
 
@@ -829,7 +829,7 @@ static const char *pick_h1(const struct scan *sc, const char *title,
         for (int i = 0; i < sc->nh1; i++)
                 logo[i] = is_site(sc->h1[i], site, host, true);
         for (int i = 0; i < sc->nh1 && tf && !found; i++) {
-                char *hf = parser_text_fold(sc->h1[i], true);
+                char *hf = vl_text_fold(sc->h1[i], VL_FOLD_ALNUM);
 
                 if (!logo[i] && strlen(hf) >= 8 &&
                     strncmp(tf, hf, strlen(hf)) == 0)
@@ -866,8 +866,8 @@ static void pick_title(struct parser_meta *m, const struct scan *sc,
         /* an h1 is the headline when the <title> confirms it; pages have
          * logos, section names and widgets in <h1> too */
         if (!t && h1 && sc->title) {
-                char *tf = parser_text_fold(sc->title, true);
-                char *hf = parser_text_fold(h1, true);
+                char *tf = vl_text_fold(sc->title, VL_FOLD_ALNUM);
+                char *hf = vl_text_fold(h1, VL_FOLD_ALNUM);
 
                 if (strlen(hf) >= 8 && strstr(tf, hf))
                         t = h1;
@@ -898,8 +898,8 @@ static void pick_title(struct parser_meta *m, const struct scan *sc,
                 return;
         /* "Headline | Site" where the h1 is just "Headline" */
         if (h1 && t != h1) {
-                char *tf = parser_text_collapse(t);
-                char *hf = parser_text_collapse(h1);
+                char *tf = vl_text_collapse(t);
+                char *hf = vl_text_collapse(h1);
                 size_t hl = strlen(hf);
                 const char *sep = NULL;
 
@@ -908,7 +908,7 @@ static void pick_title(struct parser_meta *m, const struct scan *sc,
                     find_sep(tf + hl, false, &sep) == tf + hl) {
                         free(tf);
                         free(hf);
-                        m->title = parser_text_collapse(h1);
+                        m->title = vl_text_collapse(h1);
                         return;
                 }
                 free(tf);
@@ -1126,7 +1126,7 @@ static void add_tag_list(struct parser_strv *sv, const char *v)
         while (p && *p && sv->n < MAX_TAGS) {
                 size_t l = strcspn(p, ",;");
                 char *k = vl_xstrndup(p, l);
-                char *c = parser_text_collapse(k);
+                char *c = vl_text_collapse(k);
 
                 if (strlen(c) <= MAX_TAG_BYTES)
                         parser_strv_add_unique(sv, c);

@@ -131,14 +131,14 @@ char *parser_page_wrap(const char *raw, size_t n, const char *url,
         b64 = vl_base64_encode(raw, n, &blen);
         json_object_set_new(page, "schema", json_string(PARSER_SCHEMA_PAGE));
         json_object_set_new(page, "id", json_string(id));
-        json_object_set_new(page, "url", parser_json_str(url));
+        json_object_set_new(page, "url", vl_json_str(url));
         json_object_set_new(page, "canonical_url",
-                            parser_json_str(canon ? canon : url));
-        json_object_set_new(page, "final_url", parser_json_str(url));
+                            vl_json_str(canon ? canon : url));
+        json_object_set_new(page, "final_url", vl_json_str(url));
         json_object_set_new(page, "fetched_at", json_string(now));
         json_object_set_new(http, "status", json_integer(200));
         if (charset && *charset)
-                json_object_set_new(http, "charset", parser_json_str(charset));
+                json_object_set_new(http, "charset", vl_json_str(charset));
         json_object_set_new(page, "http", http);
         json_object_set_new(page, "body_b64", json_stringn(b64, blen));
         json_object_set_new(page, "body_bytes", json_integer((json_int_t)n));

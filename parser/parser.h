@@ -8,13 +8,14 @@
  *   charset.c  find the body's charset and convert it to valid UTF-8
  *   html.c     parse with libxml2's HTML parser; DOM helpers
  *   meta.c     title, authors, dates, lang, canonical, site, ... (jsonld.c,
- *              date.c and lang.c do the parts)
+ *              date.c and lang.c do the parts; lib's vl_date reads dates)
  *   extract.c  drop the boilerplate, find the main content, cut it in blocks
  *   article.c  put it together into the article JSON
  *   stage.c    the struct vl_stage callbacks and the configuration keys
  *
  * Everything here but main.c is the static library veille_parser_core, which
  * the unit tests link. All text that leaves this library is valid UTF-8.
+ * UTF-8 repair, white space and folding are lib's (veille/text.h).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,10 +24,12 @@
 #include <libxml/HTMLparser.h>
 #include "veille/buf.h"
 #include "veille/conf.h"
+#include "veille/date.h"
 #include "veille/err.h"
 #include "veille/metrics.h"
 #include "veille/out.h"
 #include "veille/stage.h"
+#include "veille/text.h"
 
 #define PARSER_SCHEMA_PAGE "veille.page.v1"
 #define PARSER_SCHEMA_ARTICLE "veille.article.v1"
@@ -46,6 +49,8 @@ struct parser_conf {
 extern const struct vl_conf_key parser_conf_keys[];
 
 /* ------------------------------------------------------------------ text.c */
+/* UTF-8 repair, white-space collapsing (struct vl_text), folding and JSON
+ * strings are lib's: veille/text.h. */
 
 /** A growable list of owned strings. Zero-initialise, then add. */
 struct parser_strv {
@@ -57,58 +62,13 @@ struct parser_strv {
 /** @brief Append a copy of @p s (NULL ignored). */
 void parser_strv_add(struct parser_strv *sv, const char *s);
 /** @brief Append a copy of @p s unless an entry with the same folded form
- * (parser_text_fold) is there already. @returns true if added. */
+ * (vl_text_fold, VL_FOLD_ALNUM) is there already. @returns true if added. */
 bool parser_strv_add_unique(struct parser_strv *sv, const char *s);
 /** @returns the index of the entry whose folded form equals @p s's, or -1. */
 int parser_strv_find(const struct parser_strv *sv, const char *s);
 void parser_strv_clear(struct parser_strv *sv);
 void parser_strv_release(struct parser_strv *sv);
 
-/** Whitespace-collapsing text builder: runs of Unicode white space become one
- * ASCII space, leading and trailing space is never written, zero-width
- * characters, soft hyphens and control characters are dropped. */
-struct parser_tb {
-        struct vl_buf b;
-        bool space; /* a space is pending before the next character */
-};
-
-void parser_tb_init(struct parser_tb *tb);
-/** @brief Append @p n bytes of valid UTF-8 @p s, collapsing white space. */
-void parser_tb_add(struct parser_tb *tb, const char *s, size_t n);
-/** @brief Ask for a space before the next character. */
-void parser_tb_space(struct parser_tb *tb);
-/** @brief Append a character verbatim (e.g. '\n'), dropping pending space. */
-void parser_tb_raw(struct parser_tb *tb, const char *s);
-/** @brief Reset to empty (keeps the allocation). */
-void parser_tb_reset(struct parser_tb *tb);
-/** @returns the text, stolen (never NULL); the builder is left empty. */
-char *parser_tb_take(struct parser_tb *tb);
-void parser_tb_release(struct parser_tb *tb);
-
-/** @returns new copy of @p s with white space collapsed and trimmed. */
-char *parser_text_collapse(const char *s);
-/**
- * @returns new folded form of @p s for comparisons: case folded, accents
- * stripped, white space collapsed; when @p alnum_only, every character that
- * is not a letter or a digit is dropped ("Sahel-Actu.com" -> "sahelactucom").
- */
-char *parser_text_fold(const char *s, bool alnum_only);
-/** @returns true if @p s (n bytes) is valid UTF-8 (no overlong forms,
- * surrogates or code points past U+10FFFF). */
-bool parser_text_utf8_valid(const char *s, size_t n);
-/**
- * @brief Scan @p n bytes as UTF-8.
- * @param multi number of valid multi-byte sequences. @param bad number of
- * invalid bytes. Either may be NULL.
- */
-void parser_text_utf8_scan(const unsigned char *s, size_t n, size_t *multi,
-                           size_t *bad);
-/**
- * @returns new NUL-terminated copy of @p s (n bytes) that is valid UTF-8:
- * every invalid byte becomes U+FFFD, NUL bytes are dropped and the other C0
- * controls but tab, LF, CR and FF become spaces. @p outlen may be NULL.
- */
-char *parser_text_utf8_repair(const char *s, size_t n, size_t *outlen);
 /** @returns the number of words: white-space separated tokens that hold at
  * least one letter or digit. */
 int parser_text_word_count(const char *s);
@@ -121,9 +81,6 @@ char *parser_text_unescape(const char *s);
 /** @returns true if folded @p s starts with @p prefix (folded, ASCII) and
  * the next character is not a letter. */
 bool parser_text_starts_word(const char *folded, const char *prefix);
-/** @returns a new JSON string for @p s (repaired to valid UTF-8), or JSON
- * null when @p s is NULL. */
-json_t *parser_json_str(const char *s);
 
 /* --------------------------------------------------------------- charset.c */
 
@@ -222,16 +179,17 @@ bool parser_html_is_block(const xmlNode *n);
 
 /* ------------------------------------------------------------------ date.c */
 
-#define PARSER_DATE_LEN 32
+#define PARSER_DATE_LEN VL_DATE_LEN
 
 /**
- * @brief Parse a date as found in pages and feeds (ISO 8601 and its common
- * variants, RFC 822/1123, Unix timestamps, "12 mars 2024 à 10h05",
- * "March 12, 2024", "12/03/2024" read day first) and normalise it to
- * ISO 8601: "2024-03-12T09:05:00Z" in UTC when the zone is known,
+ * @brief Read a date as pages write it: vl_date_parse() with VL_DATE_LOOSE
+ * (ISO 8601, RFC 822, Unix times, "12 mars 2024 à 10h05", "March 12, 2024",
+ * "12/03/2024" read day first, a date among other words), kept only if
+ * plausible for a news article, and written by vl_date_iso():
+ * "2024-03-12T09:05:00Z" in UTC when the zone is known,
  * "2024-03-12T10:05:00" when not, "2024-03-12" for a date alone.
  * @param now_ms the current time: dates before 1990 or more than a day past
- * @p now_ms are refused.
+ * @p now_ms are refused (0: no upper bound).
  * @returns true and fills @p out on success.
  */
 bool parser_date_parse(const char *s, int64_t now_ms,

@@ -3,8 +3,8 @@
 /* veille-sink: enriched events in, watch topics and a JSONL file out.
  *
  * Modules: sink.c (the stage: config keys, init, process, reload),
- * watch.c (the watches file and the matcher), fold.c (case and accent
- * folding), jsonl.c (the append-only file). */
+ * watch.c (the watches file and the matcher), jsonl.c (the append-only
+ * file). Terms and names are compared in lib's vl_text_fold() form. */
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,17 +56,6 @@ enum vl_rc sink_reload(void *state, struct vl_err *err);
 /** @brief Close everything; NULL is a no-op. */
 void sink_destroy(void *state);
 
-/* ---- folding (fold.c) ---- */
-
-/** @brief The form terms and entity names are compared in: NFKC, case
- * folded, accents and other combining marks stripped, default-ignorable
- * characters dropped, look-alike punctuation lumped (’ -> '), whitespace
- * runs collapsed to one space and trimmed.
- * NEEDSWORK: stripping every combining mark also strips the vowel signs of
- * Indic scripts; strip marks only after Latin, Greek and Cyrillic bases.
- * @returns new string, or NULL when @p s is not valid UTF-8. */
-char *sink_fold(const char *s, size_t len);
-
 /* ---- watches (watch.c) ---- */
 
 enum sink_term_kind {
@@ -76,7 +65,7 @@ enum sink_term_kind {
 
 struct sink_term {
         char *text;   /* as written in the file, for the match record */
-        char *folded; /* sink_fold(text); for a qid, "Q" and the digits */
+        char *folded; /* vl_text_fold(text); for a qid, "Q" and the digits */
         enum sink_term_kind kind;
 };
 

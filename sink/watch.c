@@ -12,6 +12,7 @@
 #include <string.h>
 #include "veille/buf.h"
 #include "veille/mem.h"
+#include "veille/text.h"
 #include "sink.h"
 
 #define QUOTE_MAX 64 /* how much of a bad name or term a message quotes */
@@ -140,15 +141,19 @@ static enum vl_rc add_term(struct sink_watch *w, const char *s, size_t n,
                 t.kind = SINK_TERM_QID;
                 t.folded = qid_key(s, n);
         } else {
+                char *text;
+
                 t.kind = SINK_TERM_TEXT;
-                t.folded = sink_fold(s, n);
-                if (!t.folded)
+                if (!vl_utf8_valid(s, n))
                         return vl_err_set(err, VL_REJECT,
                                           "%s:%d: term '%.*s' of watch '%s' "
                                           "is not valid UTF-8",
                                           origin, lineno,
                                           (int)(n > QUOTE_MAX ? QUOTE_MAX : n),
                                           s, w->name);
+                text = vl_xstrndup(s, n);
+                t.folded = vl_text_fold(text, 0);
+                free(text);
                 if (!t.folded[0]) {
                         free(t.folded);
                         return vl_err_set(err, VL_REJECT,
@@ -372,9 +377,9 @@ static void lookup(const struct sink_watchset *ws, enum sink_term_kind kind,
 static void lookup_text(const struct sink_watchset *ws, const char *s,
                         int entity, struct sink_hits *hits)
 {
-        char *folded = sink_fold(s, strlen(s));
+        char *folded = vl_text_fold(s, 0);
 
-        if (folded && folded[0])
+        if (folded[0])
                 lookup(ws, SINK_TERM_TEXT, folded, entity, hits);
         free(folded);
 }

@@ -25,7 +25,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +33,7 @@
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include "veille/err.h"
+#include "veille/file.h"
 #include "veille/log.h"
 #include "veille/mem.h"
 
@@ -114,19 +114,7 @@ static void usage(FILE *fp)
                 MAX_BROKERS);
 }
 
-static _Noreturn void usage_error(const char *fmt, ...) VL_PRINTF(1, 2);
-
-static _Noreturn void usage_error(const char *fmt, ...)
-{
-        va_list ap;
-
-        fputs("veille-devbroker: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputs("\ntry 'veille-devbroker --help'\n", stderr);
-        exit(VL_EXIT_USAGE);
-}
+#define usage_error(...) vl_usage_error("veille-devbroker", __VA_ARGS__)
 
 /* A whole decimal number in [lo, hi], or -1 on anything else (lo >= 0). */
 static long parse_num(const char *s, long lo, long hi)
@@ -309,40 +297,14 @@ static void on_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac,
         VL_LOG(level, "rdkafka", "%s: %s", fac, buf);
 }
 
+/* The bootstrap address and a newline, for scripts that wait for the file. */
 static enum vl_rc write_bootstrap_file(const char *path, const char *bs,
                                        struct vl_err *err)
 {
-        char *tmp = vl_xasprintf("%s.tmp", path);
-        enum vl_rc rc = VL_OK;
-        FILE *fp;
+        char *line = vl_xasprintf("%s\n", bs);
+        enum vl_rc rc = vl_file_write_atomic(path, line, strlen(line), err);
 
-        fp = fopen(tmp, "w");
-        if (!fp) {
-                rc = vl_err_set(err, VL_FATAL, "cannot create '%s': %s", tmp,
-                                strerror(errno));
-                goto out;
-        }
-        if (fprintf(fp, "%s\n", bs) < 0 || fflush(fp) != 0 ||
-            fsync(fileno(fp)) != 0) {
-                rc = vl_err_set(err, VL_FATAL, "cannot write '%s': %s", tmp,
-                                strerror(errno));
-                fclose(fp);
-                unlink(tmp);
-                goto out;
-        }
-        if (fclose(fp) != 0) {
-                rc = vl_err_set(err, VL_FATAL, "cannot write '%s': %s", tmp,
-                                strerror(errno));
-                unlink(tmp);
-                goto out;
-        }
-        if (rename(tmp, path) != 0) {
-                rc = vl_err_set(err, VL_FATAL, "cannot rename '%s' to '%s': %s",
-                                tmp, path, strerror(errno));
-                unlink(tmp);
-        }
-out:
-        free(tmp);
+        free(line);
         return rc;
 }
 

@@ -69,6 +69,7 @@
 #include <zlib.h>
 #include "veille/buf.h"
 #include "veille/err.h"
+#include "veille/file.h"
 #include "veille/log.h"
 #include "veille/mem.h"
 
@@ -1426,19 +1427,7 @@ static void usage(FILE *fp)
               fp);
 }
 
-static _Noreturn void usage_error(const char *fmt, ...) VL_PRINTF(1, 2);
-
-static _Noreturn void usage_error(const char *fmt, ...)
-{
-        va_list ap;
-
-        fputs("veille-fixture-httpd: ", stderr);
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputs("\ntry 'veille-fixture-httpd --help'\n", stderr);
-        exit(VL_EXIT_USAGE);
-}
+#define usage_error(...) vl_usage_error("veille-fixture-httpd", __VA_ARGS__)
 
 /* Loopback HOST:PORT into @p ss; returns 0 or -1. */
 static int parse_listen(const char *s, struct sockaddr_storage *ss,
@@ -1490,35 +1479,6 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss,
                 return 0;
         }
         return -1;
-}
-
-static enum vl_rc write_file_atomic(const char *path, const char *text,
-                                    struct vl_err *err)
-{
-        char *tmp = vl_xasprintf("%s.tmp", path);
-        enum vl_rc rc = VL_OK;
-        FILE *fp = fopen(tmp, "w");
-
-        if (!fp) {
-                rc = vl_err_set(err, VL_FATAL, "cannot create '%s': %s", tmp,
-                                strerror(errno));
-                goto out;
-        }
-        if (fputs(text, fp) < 0 || fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
-                rc = vl_err_set(err, VL_FATAL, "cannot write '%s': %s", tmp,
-                                strerror(errno));
-                fclose(fp);
-                unlink(tmp);
-                goto out;
-        }
-        if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-                rc = vl_err_set(err, VL_FATAL, "cannot write '%s': %s", path,
-                                strerror(errno));
-                unlink(tmp);
-        }
-out:
-        free(tmp);
-        return rc;
 }
 
 struct options {
@@ -1639,7 +1599,9 @@ int main(int argc, char **argv)
                          port);
         }
         snprintf(portstr, sizeof(portstr), "%d\n", port);
-        if (opt.port_file && write_file_atomic(opt.port_file, portstr, &err))
+        if (opt.port_file &&
+            vl_file_write_atomic(opt.port_file, portstr, strlen(portstr),
+                                 &err))
                 goto out;
         if (printf("%s\n", srv.base) < 0 || fflush(stdout) != 0) {
                 vl_err_set(&err, VL_FATAL, "cannot write to stdout: %s",

@@ -1,4 +1,5 @@
-/* veille-fetcher: the feed parser, its text and date helpers.
+/* veille-fetcher: the feed parser and its text helpers (dates are lib's
+ * vl_date: tests/unit/test_date.c).
  *
  * Golden cases: every tests/data/fetcher/feeds/<case>.xml is parsed (as if
  * fetched from https://feeds.example/path/<case>.xml) and compared with
@@ -521,63 +522,4 @@ Test(fetcher_text, clean_caps_on_a_character_boundary)
         s = fetcher_text_clean("a\xff" "b\xc3", 0);
         cr_assert_str_eq(s, "a\xef\xbf\xbd" "b\xef\xbf\xbd");
         free(s);
-        s = fetcher_text_utf8("ok \xe2\x82");
-        cr_assert_str_eq(s, "ok \xef\xbf\xbd\xef\xbf\xbd");
-        free(s);
-}
-
-/* ---------------------------------------------------------------- date */
-
-Test(fetcher_date, rfc822_and_iso8601)
-{
-        static const struct {
-                const char *in, *out;
-        } cases[] = {
-                { "Tue, 10 Jun 2003 04:00:00 GMT", "2003-06-10T04:00:00Z" },
-                { "Tue, 10 Jun 2003 04:00:00 +0200", "2003-06-10T02:00:00Z" },
-                { "Tue, 10 Jun 2003 04:00:00 -03:30", "2003-06-10T07:30:00Z" },
-                { "10 Jun 2003 04:00 EDT", "2003-06-10T08:00:00Z" },
-                { "Tue,10 Jun 2003 04:00:00 UT", "2003-06-10T04:00:00Z" },
-                { "Tuesday, 10 June 2003 04:00:00 Z", "2003-06-10T04:00:00Z" },
-                { "Tue, 10-Jun-03 04:00:00 GMT", "2003-06-10T04:00:00Z" },
-                { "Mon, 1 Jan 1990 00:00:00", "1990-01-01T00:00:00Z" },
-                { "Sat, 31 Dec 2016 23:59:60 GMT", "2016-12-31T23:59:59Z" },
-                { "Wed, 08 Nov 2023 14:15:00 WAT", "2023-11-08T13:15:00Z" },
-                { "Wed, 08 Nov 2023 14:15:00 GMT+0100",
-                  "2023-11-08T13:15:00Z" },
-                { "Wed, 08 Nov 2023 14:15:00 +0000 (UTC)",
-                  "2023-11-08T14:15:00Z" },
-                { "2024-03-12T10:05:00Z", "2024-03-12T10:05:00Z" },
-                { "2024-03-12T10:05:00.123456+01:00", "2024-03-12T09:05:00Z" },
-                { "2024-03-12T10:05:00-0500", "2024-03-12T15:05:00Z" },
-                { "2024-03-12 10:05:00", "2024-03-12T10:05:00Z" },
-                { "2024-03-12T10:05", "2024-03-12T10:05:00Z" },
-                { "2024-03-12", "2024-03-12T00:00:00Z" },
-                { "2024-01-01T00:30:00+01:00", "2023-12-31T23:30:00Z" },
-                { " 2000-02-29T12:00:00Z ", "2000-02-29T12:00:00Z" },
-                { "1969-12-31T23:59:59Z", "1969-12-31T23:59:59Z" },
-        };
-        static const char *const bad[] = {
-                "", "hier", "2023-02-29", "2024-13-01", "2024-03-12T25:00",
-                "Tue, 32 Jun 2003 04:00:00 GMT", "Tue, 10 Foo 2003",
-                "10 Jun 2003 04:00:00 XYZ", "2024-03-12T10:05:00Zjunk",
-                "Tue, 10 Jun 2003 04:00:00 GMT (unclosed",
-        };
-        int64_t t;
-
-        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-                char *s = fetcher_date_normalise(cases[i].in);
-
-                cr_expect(s, "'%s' not parsed", cases[i].in);
-                if (s)
-                        cr_expect_str_eq(s, cases[i].out, "'%s'", cases[i].in);
-                free(s);
-        }
-        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-                cr_expect_eq(fetcher_date_parse(bad[i], &t), VL_REJECT,
-                             "'%s' was parsed", bad[i]);
-        cr_assert_eq(fetcher_date_parse("1970-01-01T00:00:00Z", &t), VL_OK);
-        cr_assert_eq(t, 0);
-        cr_assert_eq(fetcher_date_parse("2001-09-09T01:46:40Z", &t), VL_OK);
-        cr_assert_eq(t, 1000000000);
 }

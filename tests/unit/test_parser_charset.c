@@ -10,7 +10,7 @@ static char *decode(const char *bytes, size_t n, const char *label,
 
         cr_assert_eq(parser_charset_decode((const unsigned char *)bytes, n,
                                            label, td, &err), VL_OK);
-        cr_assert(parser_text_utf8_valid(td->html, td->len),
+        cr_assert(vl_utf8_valid(td->html, td->len),
                   "output is not valid UTF-8");
         cr_assert_eq(strlen(td->html), td->len, "output holds a NUL");
         return td->html;

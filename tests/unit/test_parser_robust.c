@@ -66,7 +66,7 @@ static void survives(const void *body, size_t n)
         if (rc == VL_OK) {
                 char *s = json_dumps(res.article, 0);
 
-                cr_expect(s && parser_text_utf8_valid(s, strlen(s)));
+                cr_expect(s && vl_utf8_valid(s, strlen(s)));
                 free(s);
         }
         parser_result_release(&res);

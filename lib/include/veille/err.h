@@ -23,4 +23,11 @@ const char *vl_rc_name(enum vl_rc rc);
 /** Process exit codes (DESIGN.md "Delivery"). */
 enum vl_exit { VL_EXIT_OK = 0, VL_EXIT_FATAL = 1, VL_EXIT_USAGE = 2 };
 
+/** @brief For the command-line tools: print "<prog>: <message>" and a hint
+ * at "<prog> --help" on stderr, then exit with VL_EXIT_USAGE. Main thread,
+ * before anything needs cleaning up. (The daemons' vl_conf_parse() returns
+ * the exit code instead.) */
+_Noreturn void vl_usage_error(const char *prog, const char *fmt, ...)
+        VL_PRINTF(2, 3);
+
 #endif
