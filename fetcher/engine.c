@@ -18,6 +18,7 @@
 #include "veille/log.h"
 #include "veille/mem.h"
 #include "veille/out.h"
+#include "veille/url.h"
 #include "fetcher.h"
 
 #define TICK_MS 250
@@ -25,6 +26,8 @@
 #define FEED_LOG_EVERY_MS (3600 * 1000)
 #define RETRY_MAX_DELAY_MS (10 * 60 * 1000)
 #define RETRY_AFTER_MAX_S 3600
+#define FEED_REVALIDATE_EVERY 12 /* 304s in a row before a full read */
+#define SITEMAP_CHILDREN_PER_POLL 20 /* sitemaps of an index fetched a poll */
 
 struct engine_counters {
         atomic_ullong *feed_polls;
@@ -42,6 +45,8 @@ struct engine_counters {
         atomic_ullong *dlq;
         atomic_ullong *delivery_errors;
         atomic_ullong *seen_errors;
+        atomic_ullong *revalidations;
+        atomic_ullong *stale_validators;
         atomic_ullong *g_sources;
         atomic_ullong *g_transfers;
         atomic_ullong *g_pages;
@@ -141,6 +146,12 @@ static void counters_init(struct engine_counters *c, struct vl_metrics *m)
         c->seen_errors = vl_metrics_counter(m,
                 "veille_fetcher_seen_errors_total", NULL,
                 "seen store errors");
+        c->revalidations = vl_metrics_counter(m,
+                "veille_fetcher_feed_revalidations_total", NULL,
+                "feed polls made without validators after many 304s");
+        c->stale_validators = vl_metrics_counter(m,
+                "veille_fetcher_feed_stale_validators_total", NULL,
+                "feeds caught answering 304 over new items");
         c->g_sources = vl_metrics_gauge(m, "veille_fetcher_sources",
                 "sources configured");
         c->g_transfers = vl_metrics_gauge(m, "veille_fetcher_transfers",
@@ -407,15 +418,66 @@ void fetcher_engine_on_delivery(void *ctx, void *opaque,
 
 /* ---------------------------------------------------------------- feeds */
 
-static int64_t interval_ms(struct fetcher_engine *e,
-                           const struct fetcher_source *src)
+int64_t fetcher_poll_delay_ms(int64_t base_ms, int64_t *cur_ms, int fresh,
+                              int64_t hint_s, int failures)
 {
-        int64_t s = src->interval_s ? src->interval_s
-                                    : e->fc->poll_interval_s;
-        int64_t ms = s * 1000;
+        int64_t lo = base_ms / 4 > 1000 ? base_ms / 4
+                                        : (base_ms < 1000 ? base_ms : 1000);
+        int64_t hi = base_ms * 4;
+        int64_t cur = *cur_ms > 0 ? *cur_ms : base_ms;
+        int64_t ms;
+        int k;
 
-        /* up to 10% later, so that sources started together drift apart */
-        return ms + (int64_t)(rnd(e) % (uint64_t)(ms / 10 + 1));
+        if (fresh > 0)
+                cur /= 2;
+        else if (fresh == 0)
+                cur += cur / 2;
+        if (cur < lo)
+                cur = lo;
+        if (cur > hi)
+                cur = hi;
+        if (hint_s > 0 && hint_s * 1000 > cur)
+                cur = hint_s * 1000 < hi ? hint_s * 1000 : hi;
+        *cur_ms = cur;
+        ms = cur;
+        for (k = 1; k < failures && ms < FETCHER_POLL_MAX_BACKOFF_MS; k++)
+                ms *= 2;
+        if (ms > FETCHER_POLL_MAX_BACKOFF_MS && ms > cur)
+                ms = cur > FETCHER_POLL_MAX_BACKOFF_MS
+                             ? cur
+                             : FETCHER_POLL_MAX_BACKOFF_MS;
+        return ms;
+}
+
+bool fetcher_validators_stale(const char *old_etag, const char *old_lm,
+                              const char *new_etag, const char *new_lm,
+                              int fresh)
+{
+        if (fresh <= 0)
+                return false;
+        if (old_etag || new_etag)
+                return old_etag && new_etag && !strcmp(old_etag, new_etag);
+        return old_lm && new_lm && !strcmp(old_lm, new_lm);
+}
+
+/* Then +-10 % of jitter, so that sources started together drift apart. */
+static int64_t interval_ms(struct fetcher_engine *e,
+                           struct fetcher_source *src, int fresh,
+                           int64_t hint_s)
+{
+        int64_t base = (src->interval_s ? src->interval_s
+                                        : e->fc->poll_interval_s) * 1000;
+        int64_t ms = fetcher_poll_delay_ms(base, &src->cur_interval_ms, fresh,
+                                           hint_s, src->failures);
+
+        return ms - ms / 10 + (int64_t)(rnd(e) % (uint64_t)(ms / 5 + 1));
+}
+
+static void schedule(struct fetcher_engine *e, struct fetcher_source *src,
+                     int fresh, int64_t hint_s)
+{
+        src->next_poll_ms = vl_time_mono_ms() +
+                            interval_ms(e, src, fresh, hint_s);
 }
 
 static void feed_failed(struct fetcher_engine *e, struct fetcher_source *src,
@@ -426,6 +488,7 @@ static void feed_failed(struct fetcher_engine *e, struct fetcher_source *src,
         e->stats.feeds_failed++;
         inc(e->c.feed_errors, 1);
         src->failures++;
+        schedule(e, src, -1, 0);
         if (src->failures == 1 || now - src->last_log_ms >= FEED_LOG_EVERY_MS) {
                 VL_WARN("feed", "%s (%d in a row)", err->msg, src->failures);
                 src->last_log_ms = now;
@@ -492,6 +555,149 @@ static int take_item(struct fetcher_engine *e, struct fetcher_source *src,
         return 1;
 }
 
+static int child_cmp(const void *a, const void *b)
+{
+        const struct fetcher_child *x = a, *y = b;
+
+        /* newest first (ISO 8601 sorts as text); no lastmod last */
+        if (!x->lastmod || !y->lastmod)
+                return (!x->lastmod) - (!y->lastmod);
+        return strcmp(y->lastmod, x->lastmod);
+}
+
+/* A sitemap index: fetch its sitemaps that are new or changed since the
+ * last poll (by lastmod; one without lastmod, at every poll), newest first,
+ * at most SITEMAP_CHILDREN_PER_POLL a poll (the rest come at the next
+ * polls). */
+static void poll_children(struct fetcher_engine *e, struct fetcher_source *src,
+                          struct fetcher_feed *feed, int depth)
+{
+        int i, started = 0;
+
+        qsort(feed->children, (size_t)feed->nchildren,
+              sizeof(*feed->children), child_cmp);
+        for (i = 0; i < feed->nchildren &&
+                    started < SITEMAP_CHILDREN_PER_POLL;
+             i++) {
+                const struct fetcher_child *ch = &feed->children[i];
+                const char *seen = fetcher_map_get(&src->children, ch->url);
+                struct fetcher_xfer *x;
+
+                if (seen && ch->lastmod && !strcmp(seen, ch->lastmod))
+                        continue;
+                free(fetcher_map_put(&src->children, ch->url,
+                                     vl_xstrdup(ch->lastmod ? ch->lastmod
+                                                            : "")));
+                x = fetcher_xfer_new(FETCHER_XFER_FEED, ch->url,
+                                     fetcher_source_ref(src));
+                x->child = depth;
+                src->children_in_flight++;
+                started++;
+                inc(e->c.feed_polls, 1);
+                fetcher_http_submit(e->http, x);
+        }
+        if (started)
+                VL_INFO("feed", "'%s': %d sitemaps or feeds, fetching %d",
+                        src->url, feed->nchildren, started);
+}
+
+/* One sitemap of an index: its items, as if from the index's source. */
+static void child_done(struct fetcher_engine *e, struct fetcher_xfer *x)
+{
+        struct fetcher_source *src = x->priv;
+        struct fetcher_feed feed;
+        struct vl_err err, perr;
+        enum vl_rc rc;
+        int i, fresh = 0;
+
+        src->children_in_flight--;
+        if (x->aborted || src->removed) {
+                free(fetcher_map_del(&src->children, x->url));
+                goto out;
+        }
+        rc = fetcher_xfer_result(x, &err);
+        if (rc == VL_OK)
+                rc = fetcher_feed_parse(&feed, x->body.data ? x->body.data
+                                                            : "",
+                                        x->body.len,
+                                        x->final_url ? x->final_url : x->url,
+                                        src->type == FETCHER_FEED_SITE
+                                                ? FETCHER_FEED_AUTO
+                                                : FETCHER_FEED_SITEMAP,
+                                        &perr);
+        else
+                perr = err;
+        if (rc != VL_OK) {
+                inc(e->c.feed_errors, 1);
+                VL_WARN("feed", "sitemap '%s' of '%s': %s", x->url, src->url,
+                        perr.msg);
+                /* fetched again at the next poll */
+                free(fetcher_map_del(&src->children, x->url));
+                goto out;
+        }
+        if (feed.nchildren && x->child < 2 && !e->stopping)
+                poll_children(e, src, &feed, x->child + 1);
+        else if (feed.nchildren)
+                VL_WARN("feed", "sitemap '%s' of '%s' is an index two levels "
+                        "down: its %d sitemaps are not followed",
+                        x->url, src->url, feed.nchildren);
+        inc(e->c.feed_items, (unsigned long long)feed.n);
+        for (i = 0; i < feed.n && !e->stopping; i++) {
+                int r = take_item(e, src, &feed, &feed.items[i]);
+
+                if (r < 0)
+                        free(fetcher_map_del(&src->children, x->url));
+                else
+                        fresh += r;
+        }
+        VL_DEBUG("feed", "sitemap '%s': %d items, %d new", x->url, feed.n,
+                 fresh);
+        fetcher_feed_release(&feed);
+out:
+        fetcher_source_unref(src);
+}
+
+/* A site's home page: poll the feeds it announces and the sitemaps of its
+ * robots.txt, as children of the source. */
+static void site_done(struct fetcher_engine *e, struct fetcher_source *src,
+                      struct fetcher_xfer *x)
+{
+        const char *page = x->final_url ? x->final_url : src->url;
+        struct fetcher_discovered *found = NULL;
+        struct fetcher_feed kids;
+        char **sm = NULL;
+        int n, nsm, i;
+        struct vl_err err;
+
+        memset(&kids, 0, sizeof(kids));
+        n = fetcher_discover_feeds(x->body.data ? x->body.data : "",
+                                   x->body.len, page, &found);
+        nsm = fetcher_http_sitemaps(e->http, page, &sm);
+        kids.children = vl_xcalloc((size_t)(n + nsm) + 1,
+                                   sizeof(*kids.children));
+        for (i = 0; i < n; i++)
+                kids.children[kids.nchildren++].url = vl_xstrdup(found[i].url);
+        for (i = 0; i < nsm; i++) {
+                char *u = vl_url_resolve(page, sm[i], NULL);
+
+                if (u)
+                        kids.children[kids.nchildren++].url = u;
+        }
+        fetcher_discovered_free(found, n);
+        if (!kids.nchildren) {
+                vl_err_set(&err, VL_REJECT, "site '%s' announces no feed "
+                           "and its robots.txt no sitemap", src->url);
+                feed_failed(e, src, &err);
+        } else {
+                VL_DEBUG("feed", "site '%s': %d feeds, %d sitemaps",
+                         src->url, n, kids.nchildren - n);
+                feed_ok(e, src);
+                if (!e->stopping)
+                        poll_children(e, src, &kids, 1);
+        }
+        fetcher_feed_release(&kids);
+}
+
 static void feed_done(struct fetcher_engine *e, struct fetcher_xfer *x)
 {
         struct fetcher_source *src = x->priv;
@@ -506,7 +712,6 @@ static void feed_done(struct fetcher_engine *e, struct fetcher_xfer *x)
         if (x->aborted)
                 goto out;
         src->polls++;
-        src->next_poll_ms = vl_time_mono_ms() + interval_ms(e, src);
         rc = fetcher_xfer_result(x, &err);
         if (rc != VL_OK) {
                 feed_failed(e, src, &err);
@@ -515,11 +720,18 @@ static void feed_done(struct fetcher_engine *e, struct fetcher_xfer *x)
         if (x->status == 304) {
                 inc(e->c.feed_not_modified, 1);
                 VL_DEBUG("feed", "feed '%s' not modified", src->url);
+                src->not_modified++;
                 feed_ok(e, src);
+                schedule(e, src, 0, x->max_age_s);
                 goto out;
         }
         if (src->removed)
                 goto out;
+        if (src->type == FETCHER_FEED_SITE) {
+                site_done(e, src, x);
+                schedule(e, src, -2, x->max_age_s); /* no adaptation */
+                goto out;
+        }
         rc = fetcher_feed_parse(&feed, x->body.data ? x->body.data : "",
                                 x->body.len,
                                 x->final_url ? x->final_url : src->url,
@@ -551,6 +763,18 @@ static void feed_done(struct fetcher_engine *e, struct fetcher_xfer *x)
                 else
                         fresh += r;
         }
+        /* the same validator as the one the server answered 304 with, over
+         * new items: its validators are stale, stop trusting them */
+        if (!src->stale_validators &&
+            fetcher_validators_stale(src->etag, src->last_modified, x->etag,
+                                     x->last_modified, fresh)) {
+                src->stale_validators = true;
+                inc(e->c.stale_validators, 1);
+                VL_WARN("feed", "feed '%s' brought %d new items under the "
+                        "validator it answered 304 with: conditional GET is "
+                        "off for it", src->url, fresh);
+        }
+        src->not_modified = 0;
         /* keep the validators only if every item was considered: a 304
          * must never hide an item we skipped */
         if (!store_failed && !e->stopping) {
@@ -560,6 +784,8 @@ static void feed_done(struct fetcher_engine *e, struct fetcher_xfer *x)
                 src->last_modified =
                         x->last_modified ? vl_xstrdup(x->last_modified) : NULL;
         }
+        if (feed.nchildren && !e->stopping)
+                poll_children(e, src, &feed, 1);
         if (fresh)
                 VL_INFO("feed", "feed '%s': %d items, %d new", src->url,
                         feed.n, fresh);
@@ -567,6 +793,8 @@ static void feed_done(struct fetcher_engine *e, struct fetcher_xfer *x)
                 VL_DEBUG("feed", "feed '%s': %d items, none new", src->url,
                          feed.n);
         feed_ok(e, src);
+        schedule(e, src, fresh,
+                 feed.ttl_s > x->max_age_s ? feed.ttl_s : x->max_age_s);
         fetcher_feed_release(&feed);
 out:
         fetcher_source_unref(src);
@@ -577,8 +805,20 @@ static void poll_feed(struct fetcher_engine *e, struct fetcher_source *src)
         struct fetcher_xfer *x = fetcher_xfer_new(
                 FETCHER_XFER_FEED, src->url, fetcher_source_ref(src));
 
-        x->if_none_match = vl_xstrdup(src->etag);
-        x->if_modified_since = vl_xstrdup(src->last_modified);
+        /* conditional GET, but a full read after FEED_REVALIDATE_EVERY
+         * 304s in a row (a server whose validators never change must not
+         * hide new items forever), and never for a site's home page or a
+         * feed caught with stale validators */
+        if (src->not_modified >= FEED_REVALIDATE_EVERY &&
+            (src->etag || src->last_modified)) {
+                inc(e->c.revalidations, 1);
+                VL_DEBUG("feed", "feed '%s': full read after %d 304s",
+                         src->url, src->not_modified);
+        } else if (!src->stale_validators &&
+                   src->type != FETCHER_FEED_SITE) {
+                x->if_none_match = vl_xstrdup(src->etag);
+                x->if_modified_since = vl_xstrdup(src->last_modified);
+        }
         src->in_flight = true;
         inc(e->c.feed_polls, 1);
         fetcher_http_submit(e->http, x);
@@ -590,7 +830,8 @@ static void poll_feed(struct fetcher_engine *e, struct fetcher_source *src)
 static bool source_idle(const struct fetcher_engine *e,
                         const struct fetcher_source *src)
 {
-        return !src->in_flight && !(e->once && src->polls > 0) &&
+        return !src->in_flight && src->children_in_flight == 0 &&
+               !(e->once && src->polls > 0) &&
                (int64_t)e->pages.n < e->fc->max_pending;
 }
 
@@ -610,7 +851,9 @@ static void on_xfer_done(void *ctx, struct fetcher_xfer *x)
 {
         struct fetcher_engine *e = ctx;
 
-        if (x->kind == FETCHER_XFER_FEED)
+        if (x->kind == FETCHER_XFER_FEED && x->child)
+                child_done(e, x);
+        else if (x->kind == FETCHER_XFER_FEED)
                 feed_done(e, x);
         else
                 page_done(e, x);
@@ -633,6 +876,12 @@ struct fetcher_engine *fetcher_engine_new(const struct fetcher_conf *fc,
                 .max_concurrent = (int)fc->max_concurrent,
                 .max_per_host = (int)fc->max_per_host,
                 .allow_private = fc->allow_private,
+                .robots = fc->robots,
+                .host_delay_ms = fc->host_delay_ms,
+                .max_crawl_delay_ms = fc->max_crawl_delay_s * 1000,
+                .max_host_failures = (int)fc->host_max_failures,
+                .host_pause_ms = fc->host_pause_ms,
+                .m = m,
         };
 
         e->fc = fc;
@@ -802,7 +1051,9 @@ static bool finished(const struct fetcher_engine *e)
         int i;
 
         for (i = 0; i < e->sources.n; i++)
-                if (e->sources.v[i]->in_flight || e->sources.v[i]->polls == 0)
+                if (e->sources.v[i]->in_flight ||
+                    e->sources.v[i]->children_in_flight ||
+                    e->sources.v[i]->polls == 0)
                         return false;
         return e->pages.n == 0 && fetcher_http_active(e->http) == 0 &&
                fetcher_http_pending(e->http) == 0;

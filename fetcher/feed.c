@@ -1,15 +1,19 @@
-/* RSS (0.9x, 1.0, 2.0) and Atom (0.3, 1.0) feeds, read with libxml2's
- * parser into a tree and walked. XML_PARSE_RECOVER keeps what comes before
- * an error (truncated or sloppy feeds); NONET and no NOENT/DTDLOAD keep the
- * parser off the network and away from entity expansion. */
+/* RSS (0.9x, 1.0, 2.0) and Atom (0.3, 1.0) feeds and sitemaps (index,
+ * Google News), read with libxml2's parser into a tree and walked.
+ * XML_PARSE_RECOVER keeps what comes before an error (truncated or sloppy
+ * feeds); NONET and no NOENT/DTDLOAD keep the parser off the network and
+ * away from entity expansion. JSON Feeds (jansson) and plain URL lists are
+ * read here too, so that every kind of source gives the same items. */
 #include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <jansson.h>
 #include "veille/buf.h"
 #include "veille/date.h"
 #include "veille/log.h"
@@ -33,6 +37,8 @@ static const char NS_RSS090[] = "http://my.netscape.com/rdf/simple/0.9/";
 static const char NS_RDF[] = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 static const char NS_DC[] = "http://purl.org/dc/elements/1.1/";
 static const char NS_CONTENT[] = "http://purl.org/rss/1.0/modules/content/";
+static const char NS_SY[] = "http://purl.org/rss/1.0/modules/syndication/";
+static const char NS_NEWS[] = "http://www.google.com/schemas/sitemap-news/0.9";
 
 struct walk {
         const char *url;     /* the feed's: base of relative links */
@@ -382,10 +388,65 @@ static void rss_item(struct walk *w, const xmlNode *item)
         set_dates(it, pub, NULL);
 }
 
+/* A number of at most 9 digits, or -1. */
+static int64_t small_num(const xmlNode *el)
+{
+        char *s = clean_text(el, SHORT_MAX);
+        int64_t v = -1;
+        size_t k = 0;
+
+        if (s) {
+                while (isdigit((unsigned char)s[k]) && k < 9)
+                        k++;
+                if (k && !s[k])
+                        v = strtoll(s, NULL, 10);
+        }
+        free(s);
+        return v;
+}
+
+/* <ttl> minutes, or sy:updatePeriod / sy:updateFrequency (RSS 1.0's
+ * syndication module): how often the publisher says the feed changes. */
+static void poll_hints(struct walk *w, const xmlNode *parent)
+{
+        static const struct {
+                const char *name;
+                int64_t s;
+        } periods[] = { { "hourly", 3600 },     { "daily", 86400 },
+                        { "weekly", 604800 },   { "monthly", 2592000 },
+                        { "yearly", 31536000 } };
+        int64_t period = 0, freq = 1, v;
+        const xmlNode *c;
+        size_t i;
+
+        for (c = parent->children; c; c = c->next) {
+                if (rss_el(c, "ttl")) {
+                        v = small_num(c);
+                        if (v > 0)
+                                w->feed->ttl_s = v * 60;
+                } else if (ns_el(c, NS_SY, "updatePeriod")) {
+                        char *p = clean_text(c, SHORT_MAX);
+
+                        for (i = 0; p && i < sizeof(periods) / sizeof(*periods);
+                             i++)
+                                if (!strcasecmp(p, periods[i].name))
+                                        period = periods[i].s;
+                        free(p);
+                } else if (ns_el(c, NS_SY, "updateFrequency")) {
+                        v = small_num(c);
+                        if (v > 0)
+                                freq = v;
+                }
+        }
+        if (period && !w->feed->ttl_s)
+                w->feed->ttl_s = period / freq > 0 ? period / freq : 1;
+}
+
 static void rss_channel_meta(struct walk *w, const xmlNode *ch)
 {
         const xmlNode *c;
 
+        poll_hints(w, ch);
         for (c = ch->children; c; c = c->next) {
                 if (rss_el(c, "title"))
                         set_once(&w->feed->title, html_text(c, TITLE_MAX));
@@ -563,6 +624,420 @@ static enum vl_rc walk_atom(struct walk *w, const xmlNode *root)
         return VL_OK;
 }
 
+/* ------------------------------------------------------------- sitemap */
+
+/* Sitemap elements: the sitemaps.org namespace, Google's older one, or none
+ * (sloppy generators). */
+static bool sm_el(const xmlNode *n, const char *name)
+{
+        const char *ns = ns_of(n);
+
+        return named(n, name) &&
+               (!ns || strstr(ns, "sitemaps.org/schemas/sitemap") ||
+                strstr(ns, "google.com/schemas/sitemap/"));
+}
+
+static void split_keywords(struct fetcher_item *it, const char *s)
+{
+        while (s && *s) {
+                const char *comma = strchr(s, ',');
+                size_t n = comma ? (size_t)(comma - s) : strlen(s);
+                char *k = vl_xstrndup(s, n);
+
+                add_unique(&it->categories, &it->ncategories,
+                           nonempty(fetcher_text_clean(k, SHORT_MAX)));
+                free(k);
+                s = comma ? comma + 1 : NULL;
+        }
+}
+
+static void sm_news(struct walk *w, const xmlNode *news,
+                    struct fetcher_item *it, char **pub)
+{
+        const xmlNode *c, *p;
+
+        for (c = news->children; c; c = c->next) {
+                if (ns_el(c, NS_NEWS, "title")) {
+                        set_once(&it->title, html_text(c, TITLE_MAX));
+                } else if (ns_el(c, NS_NEWS, "publication_date")) {
+                        set_once(pub, clean_text(c, SHORT_MAX));
+                } else if (ns_el(c, NS_NEWS, "keywords")) {
+                        char *k = clean_text(c, FETCHER_SUMMARY_MAX);
+
+                        split_keywords(it, k);
+                        free(k);
+                } else if (ns_el(c, NS_NEWS, "publication")) {
+                        for (p = c->children; p; p = p->next) {
+                                if (ns_el(p, NS_NEWS, "name"))
+                                        set_once(&w->feed->title,
+                                                 clean_text(p, TITLE_MAX));
+                                else if (ns_el(p, NS_NEWS, "language"))
+                                        set_once(&w->feed->lang,
+                                                 clean_text(p, SHORT_MAX));
+                        }
+                }
+        }
+}
+
+static void sm_url(struct walk *w, const xmlNode *url)
+{
+        struct fetcher_item *it;
+        char *pub = NULL;
+        char *upd = NULL;
+        char *loc = NULL;
+        const xmlNode *c;
+
+        for (c = url->children; c; c = c->next) {
+                if (sm_el(c, "loc"))
+                        set_once(&loc, resolve_text(w, c));
+                else if (sm_el(c, "lastmod"))
+                        set_once(&upd, clean_text(c, SHORT_MAX));
+        }
+        if (!loc) {
+                free(upd);
+                return;
+        }
+        it = new_item(w->feed);
+        it->link = loc;
+        for (c = url->children; c; c = c->next)
+                if (ns_el(c, NS_NEWS, "news"))
+                        sm_news(w, c, it, &pub);
+        /* lastmod is when the page changed, not when it was published */
+        set_dates(it, pub, NULL);
+        if (upd) {
+                it->updated = normalise_date(upd);
+                if (it->updated)
+                        free(upd);
+                else
+                        it->updated = upd;
+        }
+}
+
+static void sm_child(struct walk *w, const xmlNode *sm)
+{
+        struct fetcher_feed *feed = w->feed;
+        struct fetcher_child *ch;
+        char *loc = NULL;
+        char *mod = NULL;
+        const xmlNode *c;
+
+        for (c = sm->children; c; c = c->next) {
+                if (sm_el(c, "loc"))
+                        set_once(&loc, resolve_text(w, c));
+                else if (sm_el(c, "lastmod"))
+                        set_once(&mod, clean_text(c, SHORT_MAX));
+        }
+        if (!loc || feed->nchildren >= FETCHER_SITEMAP_MAX_CHILDREN) {
+                free(loc);
+                free(mod);
+                return;
+        }
+        feed->children = vl_xrealloc(feed->children,
+                                     (size_t)(feed->nchildren + 1) *
+                                             sizeof(*feed->children));
+        ch = &feed->children[feed->nchildren++];
+        ch->url = loc;
+        ch->lastmod = mod ? normalise_date(mod) : NULL;
+        if (ch->lastmod)
+                free(mod);
+        else
+                ch->lastmod = mod;
+}
+
+static enum vl_rc walk_sitemap(struct walk *w, const xmlNode *root)
+{
+        bool index = named(root, "sitemapindex");
+        const xmlNode *c;
+
+        for (c = root->children; c; c = c->next) {
+                if (index && sm_el(c, "sitemap"))
+                        sm_child(w, c);
+                else if (!index && sm_el(c, "url") &&
+                         w->feed->n < FETCHER_SITEMAP_MAX_ITEMS)
+                        sm_url(w, c);
+        }
+        return VL_OK;
+}
+
+/* ----------------------------------------------------------- JSON Feed */
+
+static const char *jstr(const json_t *o, const char *key)
+{
+        const json_t *v = json_object_get(o, key);
+
+        return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static char *jclean(const json_t *o, const char *key, size_t max)
+{
+        const char *v = jstr(o, key);
+
+        return v ? nonempty(fetcher_text_clean(v, max)) : NULL;
+}
+
+static void json_authors(const json_t *o, char ***v, int *n)
+{
+        const json_t *a = json_object_get(o, "authors");
+        const json_t *e;
+        size_t i;
+
+        json_array_foreach(a, i, e)
+                add_unique(v, n, jclean(e, "name", SHORT_MAX));
+        /* JSON Feed 1.0 */
+        a = json_object_get(o, "author");
+        if (json_is_object(a))
+                add_unique(v, n, jclean(a, "name", SHORT_MAX));
+}
+
+static void json_item(struct walk *w, const json_t *o, char **fa, int nfa)
+{
+        struct fetcher_item *it;
+        const json_t *id = json_object_get(o, "id");
+        const json_t *tags = json_object_get(o, "tags");
+        const json_t *e;
+        const char *link;
+        char *pub, *upd;
+        char idbuf[32];
+        size_t i;
+        int k;
+
+        if (!json_is_object(o))
+                return;
+        it = new_item(w->feed);
+        if (json_is_integer(id)) {
+                snprintf(idbuf, sizeof(idbuf), "%lld",
+                         (long long)json_integer_value(id));
+                it->guid = vl_xstrdup(idbuf);
+        } else if (json_is_string(id)) {
+                it->guid = nonempty(fetcher_text_clean(json_string_value(id),
+                                                       GUID_MAX));
+        }
+        link = jstr(o, "url");
+        if (!link)
+                link = jstr(o, "external_url");
+        if (!link && it->guid && (!strncmp(it->guid, "http://", 7) ||
+                                  !strncmp(it->guid, "https://", 8)))
+                link = it->guid;
+        it->link = link ? vl_url_resolve(w->url, link, NULL) : NULL;
+        it->title = jclean(o, "title", TITLE_MAX);
+        it->summary = jclean(o, "summary", FETCHER_SUMMARY_MAX);
+        if (!it->summary)
+                it->summary = jclean(o, "content_text", FETCHER_SUMMARY_MAX);
+        if (!it->summary && jstr(o, "content_html"))
+                it->summary = nonempty(fetcher_text_from_html(
+                        jstr(o, "content_html"), FETCHER_SUMMARY_MAX));
+        json_authors(o, &it->authors, &it->nauthors);
+        if (!it->nauthors)
+                for (k = 0; k < nfa; k++)
+                        add_unique(&it->authors, &it->nauthors,
+                                   vl_xstrdup(fa[k]));
+        json_array_foreach(tags, i, e)
+                if (json_is_string(e))
+                        add_unique(&it->categories, &it->ncategories,
+                                   nonempty(fetcher_text_clean(
+                                           json_string_value(e), SHORT_MAX)));
+        pub = jclean(o, "date_published", SHORT_MAX);
+        upd = jclean(o, "date_modified", SHORT_MAX);
+        set_dates(it, pub, upd);
+}
+
+/* JSON cut off or damaged at @p bad: the document up to the last object
+ * closed before it, with the brackets still open closed. Tries the last
+ * few such places. @returns new JSON or NULL. */
+static json_t *json_salvage(const char *buf, size_t len, size_t bad)
+{
+        size_t cuts[8];
+        int ncuts = 0, t;
+        bool str = false, esc = false;
+        size_t i;
+
+        if (bad > len)
+                bad = len;
+        for (i = 0; i < bad; i++) {
+                char c = buf[i];
+
+                if (str) {
+                        if (esc)
+                                esc = false;
+                        else if (c == '\\')
+                                esc = true;
+                        else if (c == '"')
+                                str = false;
+                        continue;
+                }
+                if (c == '"') {
+                        str = true;
+                } else if (c == '}') {
+                        cuts[ncuts % 8] = i + 1;
+                        ncuts++;
+                }
+        }
+        for (t = 0; t < 8 && t < ncuts; t++) {
+                size_t cut = cuts[(ncuts - 1 - t) % 8];
+                char stack[256];
+                int depth = 0;
+                bool deep = false;
+                struct vl_buf b;
+                json_t *j;
+
+                str = esc = false;
+                for (i = 0; i < cut; i++) {
+                        char c = buf[i];
+
+                        if (str) {
+                                if (esc)
+                                        esc = false;
+                                else if (c == '\\')
+                                        esc = true;
+                                else if (c == '"')
+                                        str = false;
+                                continue;
+                        }
+                        if (c == '"') {
+                                str = true;
+                        } else if (c == '{' || c == '[') {
+                                if (depth == (int)sizeof(stack))
+                                        deep = true;
+                                else
+                                        stack[depth++] = c;
+                        } else if ((c == '}' || c == ']') && depth > 0) {
+                                depth--;
+                        }
+                }
+                if (deep || depth == 0)
+                        continue;
+                vl_buf_init(&b, 0);
+                vl_buf_append(&b, buf, cut, NULL);
+                while (depth-- > 0)
+                        vl_buf_append(&b, stack[depth] == '{' ? "}" : "]", 1,
+                                      NULL);
+                j = json_loadb(b.data, b.len, 0, NULL);
+                vl_buf_release(&b);
+                if (j)
+                        return j;
+        }
+        return NULL;
+}
+
+static enum vl_rc parse_json(struct walk *w, const char *buf, size_t len,
+                             struct vl_err *err)
+{
+        struct fetcher_feed *feed = w->feed;
+        json_error_t jerr;
+        json_t *root = json_loadb(buf, len, 0, &jerr);
+        const json_t *items, *e;
+        const char *version;
+        char **fa = NULL;
+        int nfa = 0, k;
+        size_t i;
+
+        feed->type = FETCHER_FEED_JSON;
+        if (!root) {
+                root = json_salvage(buf, len, (size_t)jerr.position);
+                if (!root)
+                        return vl_err_set(err, VL_REJECT,
+                                          "not a feed: invalid JSON: %s "
+                                          "(at byte %d)",
+                                          jerr.text, jerr.position);
+                feed->malformed = true;
+                snprintf(feed->warning, sizeof(feed->warning), "%s",
+                         jerr.text);
+        }
+        version = jstr(root, "version");
+        if (!version || strncmp(version, "https://jsonfeed.org/version/",
+                                29)) {
+                json_decref(root);
+                return vl_err_set(err, VL_REJECT, "not a feed: JSON without "
+                                  "a jsonfeed.org version");
+        }
+        feed->title = jclean(root, "title", TITLE_MAX);
+        if (jstr(root, "home_page_url"))
+                feed->link = vl_url_resolve(w->url,
+                                            jstr(root, "home_page_url"), NULL);
+        feed->lang = jclean(root, "language", SHORT_MAX);
+        json_authors(root, &fa, &nfa);
+        items = json_object_get(root, "items");
+        json_array_foreach(items, i, e) {
+                if (feed->n >= FETCHER_FEED_MAX_ITEMS)
+                        break;
+                json_item(w, e, fa, nfa);
+        }
+        for (k = 0; k < nfa; k++)
+                free(fa[k]);
+        free(fa);
+        json_decref(root);
+        return VL_OK;
+}
+
+/* ------------------------------------------------------------ URL list */
+
+static bool is_http(const char *s, size_t n)
+{
+        return (n > 7 && !strncasecmp(s, "http://", 7)) ||
+               (n > 8 && !strncasecmp(s, "https://", 8));
+}
+
+/* The first line that is neither blank nor a '#' comment is a URL. */
+static bool looks_like_urls(const char *buf, size_t len)
+{
+        size_t i = 0;
+
+        while (i < len) {
+                size_t e = i;
+
+                while (e < len && buf[e] != '\n')
+                        e++;
+                while (i < e && isspace((unsigned char)buf[i]))
+                        i++;
+                if (i < e && buf[i] != '#')
+                        return is_http(buf + i, e - i);
+                i = e + 1;
+        }
+        return false;
+}
+
+static enum vl_rc parse_urls(struct walk *w, const char *buf, size_t len)
+{
+        struct fetcher_feed *feed = w->feed;
+        int bad = 0, first_bad = 0, line = 0;
+        size_t i = 0;
+
+        feed->type = FETCHER_FEED_URLS;
+        while (i < len && feed->n < FETCHER_SITEMAP_MAX_ITEMS) {
+                size_t e = i, b;
+                char *u, *abs;
+
+                while (e < len && buf[e] != '\n')
+                        e++;
+                line++;
+                b = e;
+                while (i < b && isspace((unsigned char)buf[i]))
+                        i++;
+                while (b > i && isspace((unsigned char)buf[b - 1]))
+                        b--;
+                if (i < b && buf[i] != '#') {
+                        u = vl_xstrndup(buf + i, b - i);
+                        abs = is_http(u, b - i) && !strpbrk(u, " \t")
+                                      ? vl_url_resolve(u, u, NULL)
+                                      : NULL;
+                        if (abs) {
+                                new_item(feed)->link = abs;
+                        } else if (!bad++) {
+                                first_bad = line;
+                        }
+                        free(u);
+                }
+                i = e + 1;
+        }
+        if (bad) {
+                feed->malformed = true;
+                snprintf(feed->warning, sizeof(feed->warning),
+                         "%d lines are not http(s) URLs, the first is line %d",
+                         bad, first_bad);
+        }
+        return VL_OK;
+}
+
 /* ------------------------------------------------------------- parsing */
 
 /* Offset of @p needle in buf[from, len), or len. */
@@ -706,6 +1181,27 @@ enum vl_rc fetcher_feed_parse(struct fetcher_feed *feed, const char *buf,
         if (len > INT_MAX)
                 return vl_err_set(err, VL_REJECT, "oversized feed (%zu bytes)",
                                   len);
+        {
+                size_t k = len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3) ? 3 : 0;
+
+                while (k < len && isspace((unsigned char)buf[k]))
+                        k++;
+                if (k < len && buf[k] == '{' &&
+                    (want == FETCHER_FEED_AUTO || want == FETCHER_FEED_JSON)) {
+                        rc = parse_json(&w, buf + k, len - k, err);
+                        goto out_nodoc;
+                }
+                if (want == FETCHER_FEED_URLS ||
+                    (want == FETCHER_FEED_AUTO && k < len && buf[k] != '<' &&
+                     looks_like_urls(buf + k, len - k))) {
+                        rc = parse_urls(&w, buf + k, len - k);
+                        goto out_nodoc;
+                }
+                if (want == FETCHER_FEED_JSON)
+                        return vl_err_set(err, VL_REJECT,
+                                          "expected a json feed, got "
+                                          "something else");
+        }
         if (fix_entities(buf, len, &fixed)) {
                 buf = fixed.data;
                 len = fixed.len;
@@ -733,6 +1229,8 @@ enum vl_rc fetcher_feed_parse(struct fetcher_feed *feed, const char *buf,
                     !strcmp(ns_of(root), NS_ATOM03))) {
                 feed->type = FETCHER_FEED_ATOM;
                 w.atom_ns = ns_of(root);
+        } else if (named(root, "urlset") || named(root, "sitemapindex")) {
+                feed->type = FETCHER_FEED_SITEMAP;
         } else {
                 rc = vl_err_set(err, VL_REJECT,
                                 "not a feed: root element '%.64s'",
@@ -749,8 +1247,12 @@ enum vl_rc fetcher_feed_parse(struct fetcher_feed *feed, const char *buf,
                 feed->malformed = true;
                 ctxt_error(ctxt, feed->warning, sizeof(feed->warning));
         }
-        rc = feed->type == FETCHER_FEED_RSS ? walk_rss(&w, root, err)
-                                            : walk_atom(&w, root);
+        if (feed->type == FETCHER_FEED_RSS)
+                rc = walk_rss(&w, root, err);
+        else if (feed->type == FETCHER_FEED_ATOM)
+                rc = walk_atom(&w, root);
+        else
+                rc = walk_sitemap(&w, root);
 out:
         for (i = 0; i < w.nfeed_authors; i++)
                 free(w.feed_authors[i]);
@@ -760,6 +1262,14 @@ out:
         xmlFreeDoc(doc);
         xmlFreeParserCtxt(ctxt);
         vl_buf_release(&fixed);
+        return rc;
+out_nodoc:
+        if (rc == VL_OK && want != FETCHER_FEED_AUTO && want != feed->type)
+                rc = vl_err_set(err, VL_REJECT, "expected an %s feed, got %s",
+                                fetcher_feed_type_name(want),
+                                fetcher_feed_type_name(feed->type));
+        if (rc != VL_OK)
+                fetcher_feed_release(feed);
         return rc;
 }
 
@@ -790,6 +1300,11 @@ void fetcher_feed_release(struct fetcher_feed *feed)
         for (i = 0; i < feed->n; i++)
                 fetcher_item_release(&feed->items[i]);
         free(feed->items);
+        for (i = 0; i < feed->nchildren; i++) {
+                free(feed->children[i].url);
+                free(feed->children[i].lastmod);
+        }
+        free(feed->children);
         free(feed->title);
         free(feed->link);
         free(feed->lang);

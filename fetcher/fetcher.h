@@ -8,6 +8,8 @@
  *   seen.c     the seen store (SQLite)      fetcher_seen_*
  *   http.c     transfers, per-host slots    fetcher_http_*, fetcher_xfer_*
  *   page.c     one article page, its events fetcher_page_*
+ *   robots.c   robots.txt (RFC 9309)        fetcher_robots_*
+ *   discover.c feeds a home page announces  fetcher_discover_*
  * Dates (vl_date), UTF-8 repair and white space (vl_text) are lib's.
  *   engine.c   scheduling and delivery      fetcher_engine_*
  *   map.c      string-keyed hash table      fetcher_map_*
@@ -47,6 +49,11 @@ struct fetcher_conf {
         int64_t seen_ttl_days;
         bool allow_private;
         char *user_agent;
+        bool robots;
+        int64_t host_delay_ms;
+        int64_t max_crawl_delay_s;
+        int64_t host_max_failures;
+        int64_t host_pause_ms;
         /* command line only */
         bool once;
         char *url;
@@ -89,9 +96,14 @@ enum fetcher_feed_type {
         FETCHER_FEED_AUTO = 0,
         FETCHER_FEED_RSS,
         FETCHER_FEED_ATOM,
+        FETCHER_FEED_SITEMAP, /* sitemap, sitemap index, Google News */
+        FETCHER_FEED_JSON,    /* JSON Feed 1.0 and 1.1 */
+        FETCHER_FEED_URLS,    /* a plain list of URLs, one a line */
+        FETCHER_FEED_SITE,    /* a home page: its feeds and sitemaps are
+                                 discovered at each poll (sources only) */
 };
 
-/** @returns "auto", "rss" or "atom". */
+/** @returns "auto", "rss", "atom", "sitemap", "json", "urls" or "site". */
 const char *fetcher_feed_type_name(enum fetcher_feed_type t);
 
 /** One line of the sources file, plus the engine's state for it. Counted:
@@ -117,6 +129,14 @@ struct fetcher_source {
         int polls;
         int failures;            /* consecutive */
         int64_t last_log_ms;     /* rate limit of failure logs */
+        /* a sitemap index: its sitemaps' lastmod when last fetched (url ->
+         * new string, "" when it had none), and those being fetched */
+        struct fetcher_map children;
+        int children_in_flight;
+        /* adaptive polling and the conditional-GET guard */
+        int64_t cur_interval_ms; /* 0: not adapted yet */
+        int not_modified;        /* 304s in a row */
+        bool stale_validators;   /* caught answering 304 over new items */
 };
 
 struct fetcher_sources {
@@ -175,6 +195,14 @@ struct fetcher_item {
 
 #define FETCHER_SUMMARY_MAX 4096
 #define FETCHER_FEED_MAX_ITEMS 5000
+#define FETCHER_SITEMAP_MAX_ITEMS 50000  /* the sitemaps protocol's cap */
+#define FETCHER_SITEMAP_MAX_CHILDREN 50000
+
+/** A sitemap of a sitemap index. */
+struct fetcher_child {
+        char *url;     /* absolute */
+        char *lastmod; /* ISO 8601 UTC when parsed, else as given; or NULL */
+};
 
 struct fetcher_feed {
         enum fetcher_feed_type type;
@@ -184,14 +212,24 @@ struct fetcher_feed {
         struct fetcher_item *items;
         int n;
         int cap;
+        struct fetcher_child *children; /* a sitemap index's sitemaps */
+        int nchildren;
+        int64_t ttl_s;  /* polling hint: RSS ttl or sy:updatePeriod/
+                           updateFrequency, in seconds; 0: none */
         bool malformed; /* recovered from errors: some items may be missing */
         char warning[160];
 };
 
 /**
- * @brief Parse an RSS (0.9x, 1.0, 2.0) or Atom (0.3, 1.0) document.
- * Malformed documents are read as far as libxml2 can recover. HTML named
- * entities (&eacute; &nbsp;) are understood.
+ * @brief Parse an RSS (0.9x, 1.0, 2.0) or Atom (0.3, 1.0) document, a
+ * sitemap (with the Google News extension: news:title,
+ * news:publication_date, news:publication, news:keywords) or a sitemap
+ * index (children, no items), a JSON Feed (1.0, 1.1), or, when @p want is
+ * FETCHER_FEED_URLS (or, in auto mode, when the first line that is not a
+ * comment is an http(s) URL), a list of URLs, one a line.
+ * Malformed documents are read as far as they can be (libxml2's recovery;
+ * for JSON, the items before the damage). HTML named entities (&eacute;
+ * &nbsp;) are understood in XML.
  * @param url the feed's (final) URL: the base of relative links.
  * @param want FETCHER_FEED_AUTO, or the only type accepted.
  * @returns VL_OK (feed filled, release it with fetcher_feed_release), or
@@ -204,6 +242,29 @@ enum vl_rc fetcher_feed_parse(struct fetcher_feed *feed, const char *buf,
                               struct vl_err *err);
 void fetcher_feed_release(struct fetcher_feed *feed);
 void fetcher_item_release(struct fetcher_item *it);
+
+/* -------------------------------------------------------------- discover */
+
+#define FETCHER_DISCOVER_MAX 100
+
+/** A feed a page announces. */
+struct fetcher_discovered {
+        char *url;                  /* absolute http(s) */
+        enum fetcher_feed_type type; /* rss, atom, json, or auto (text/xml) */
+        char *title;                /* may be NULL */
+};
+
+/**
+ * @brief The feeds an HTML page announces with <link rel="alternate"
+ * type="application/rss+xml|atom+xml|rdf+xml|feed+json|text/xml">, in page
+ * order, resolved against <base href> or @p page_url, without duplicates
+ * or comment feeds, at most FETCHER_DISCOVER_MAX.
+ * @param out set to a new array (NULL when none); free it with
+ * fetcher_discovered_free(). @returns how many.
+ */
+int fetcher_discover_feeds(const char *html, size_t len, const char *page_url,
+                           struct fetcher_discovered **out);
+void fetcher_discovered_free(struct fetcher_discovered *v, int n);
 
 /* ------------------------------------------------------------------ text */
 
@@ -240,6 +301,57 @@ enum vl_rc fetcher_seen_expire(struct fetcher_seen *s, int64_t before_ms,
 /** @returns the number of entries, or -1 on error. */
 int64_t fetcher_seen_count(struct fetcher_seen *s);
 
+/* ---------------------------------------------------------------- robots */
+
+#define FETCHER_ROBOTS_MAX_BYTES (512 * 1024) /* RFC 9309: at least 500 KiB */
+#define FETCHER_ROBOTS_MAX_RULES 10000
+#define FETCHER_ROBOTS_MAX_SITEMAPS 1000
+
+enum fetcher_robots_mode {
+        FETCHER_ROBOTS_ALLOW_ALL = 0, /* no robots.txt (4xx), or not checked */
+        FETCHER_ROBOTS_DISALLOW_ALL,  /* unreachable (5xx, network) */
+        FETCHER_ROBOTS_RULES,
+};
+
+struct fetcher_robots_rule {
+        bool allow;
+        char *pattern; /* percent-encoding normalised; '*' and final '$' */
+};
+
+/** The rules of one robots.txt that apply to one user-agent token. */
+struct fetcher_robots {
+        enum fetcher_robots_mode mode;
+        struct fetcher_robots_rule *rules;
+        int n;
+        int64_t crawl_delay_ms; /* -1: none given */
+        char **sitemaps;        /* Sitemap: lines, as given */
+        int nsitemaps;
+};
+
+/** @returns new lowercase product token of a User-Agent ("veille" for
+ * "veille/1.0 (+https://...)"), the name matched against user-agent lines. */
+char *fetcher_robots_agent_token(const char *user_agent);
+/** @brief Empty rules of @p mode (nothing to release). */
+void fetcher_robots_init(struct fetcher_robots *r,
+                         enum fetcher_robots_mode mode);
+/**
+ * @brief Parse a robots.txt body for @p agent (a lowercase product token):
+ * the groups naming it (merged), else the '*' groups (merged); their
+ * allow/disallow rules and the largest Crawl-delay; every Sitemap line.
+ * Never fails: what cannot be read is skipped. Release with
+ * fetcher_robots_release().
+ */
+void fetcher_robots_parse(struct fetcher_robots *r, const char *buf,
+                          size_t len, const char *agent);
+void fetcher_robots_release(struct fetcher_robots *r);
+/** @brief May @p path (path and query of a URL, "/" when empty) be
+ * fetched? The longest matching rule decides; allow wins a tie; no match
+ * allows; /robots.txt is always allowed. */
+bool fetcher_robots_allowed(const struct fetcher_robots *r, const char *path);
+/** @brief Does robots pattern @p p ('*' any run, '$' at the end anchors)
+ * match a prefix of @p s (all of @p s with '$')? */
+bool fetcher_robots_match(const char *p, const char *s);
+
 /* ------------------------------------------------------------------ http */
 
 struct fetcher_http_conf {
@@ -250,9 +362,18 @@ struct fetcher_http_conf {
         int max_concurrent;
         int max_per_host;
         bool allow_private;
+        /* politeness; zero values: no robots.txt, no delay, no pause */
+        bool robots;                /* fetch and obey robots.txt per host */
+        int64_t host_delay_ms;      /* between two requests to a host */
+        int64_t max_crawl_delay_ms; /* cap on robots.txt Crawl-delay */
+        int max_host_failures;      /* failures in a row pausing a host */
+        int64_t host_pause_ms;      /* first pause, doubled each time */
+        struct vl_metrics *m;       /* NULL: no metrics */
 };
 
-enum fetcher_xfer_kind { FETCHER_XFER_FEED, FETCHER_XFER_PAGE };
+/* ROBOTS: http.c's own robots.txt requests, never handed to the caller. */
+enum fetcher_xfer_kind { FETCHER_XFER_FEED, FETCHER_XFER_PAGE,
+                         FETCHER_XFER_ROBOTS };
 
 /** One HTTP GET. The caller fills the request part, hands it to
  * fetcher_http_submit(), and gets it back, response filled, in its done
@@ -264,6 +385,8 @@ struct fetcher_xfer {
         char *if_none_match;     /* conditional GET, may be NULL */
         char *if_modified_since;
         void *priv;              /* the caller's */
+        int child;               /* the caller's: 1 a sitemap of an index or
+                                    a feed of a site, 2 one level deeper */
         /* response */
         CURLcode code;
         long status;             /* of the last response; 0 if none */
@@ -275,9 +398,12 @@ struct fetcher_xfer {
         char *last_modified;
         char *content_encoding;
         int64_t retry_after_s;   /* -1: no Retry-After */
+        int64_t max_age_s;       /* Cache-Control max-age or Expires; -1 */
         long redirects;
         bool too_big;
         bool blocked;            /* every address refused (private) */
+        bool robots_denied;      /* not fetched: robots.txt disallows it */
+        bool robots_unreachable; /* not fetched: robots.txt unreachable */
         bool aborted;            /* never finished: stop or abort */
         char blocked_addr[48];
         int64_t started_ms;      /* monotonic, when the transfer started */
@@ -318,7 +444,11 @@ struct fetcher_http *fetcher_http_new(const struct fetcher_http_conf *hc,
 void fetcher_http_destroy(struct fetcher_http *h);
 /** @brief Queue @p x (stolen). It starts when a slot is free: at most
  * max_concurrent transfers in all and max_per_host per host, hosts served
- * round-robin. */
+ * round-robin; and, per host (an origin: scheme, host and port), once its
+ * robots.txt is known (x->robots_denied when it disallows @p x's URL),
+ * host_delay_ms (or the robots.txt Crawl-delay) after the host's last
+ * request started and ended, after any Retry-After of a 429 or 503, and
+ * after the pause of a host that failed max_host_failures times in a row. */
 void fetcher_http_submit(struct fetcher_http *h, struct fetcher_xfer *x);
 /** @brief Wait up to @p timeout_ms for network activity, move the
  * transfers on, call done for those that ended. VL_FATAL on a libcurl
@@ -331,6 +461,13 @@ void fetcher_http_abort_pending(struct fetcher_http *h);
 void fetcher_http_abort(struct fetcher_http *h);
 int fetcher_http_active(const struct fetcher_http *h);
 int fetcher_http_pending(const struct fetcher_http *h);
+/** @brief The Sitemap lines of the cached robots.txt of @p url's origin
+ * (as given: maybe relative), if it was fetched. @returns how many; @p out
+ * is borrowed until the next fetcher_http_run(). */
+int fetcher_http_sitemaps(struct fetcher_http *h, const char *url,
+                          char ***out);
+/** @returns the number of hosts paused after repeated failures. */
+int fetcher_http_hosts_paused(const struct fetcher_http *h);
 /** @brief Is @p sa a loopback, private, link-local, multicast, reserved or
  * documentation address (IPv4-mapped and NAT64 forms included)? */
 bool fetcher_http_addr_blocked(const struct sockaddr *sa);
@@ -424,6 +561,30 @@ enum vl_rc fetcher_engine_add_url(struct fetcher_engine *e, const char *url,
  * Ends with the producer flushed (drain.ms). @returns the exit code.
  */
 int fetcher_engine_run(struct fetcher_engine *e, bool once);
+#define FETCHER_POLL_MAX_BACKOFF_MS (86400LL * 1000)
+
+/**
+ * @brief The adaptive polling interval of a source. @p *cur_ms (0: not
+ * adapted yet, start from @p base_ms) is halved after a poll that brought
+ * @p fresh > 0 new items, grown by half after one with none (@p fresh 0),
+ * left as is otherwise (@p fresh < 0: a failure, or no adaptation), and
+ * kept within [base / 4 (at least 1 s, or base if smaller), base * 4];
+ * a publisher's hint @p hint_s (ttl, sy:updatePeriod, max-age; 0 or less:
+ * none) raises it, up to base * 4. @returns the delay before the next poll
+ * (no jitter): *cur_ms, doubled for each of @p failures after the first,
+ * up to FETCHER_POLL_MAX_BACKOFF_MS.
+ */
+int64_t fetcher_poll_delay_ms(int64_t base_ms, int64_t *cur_ms, int fresh,
+                              int64_t hint_s, int failures);
+/**
+ * @brief Did a server answer 304 under a validator that no longer matches
+ * the content? True when a full response brought @p fresh > 0 new items
+ * under the same ETag as the one we held (or, without ETags, the same
+ * Last-Modified).
+ */
+bool fetcher_validators_stale(const char *old_etag, const char *old_lm,
+                              const char *new_etag, const char *new_lm,
+                              int fresh);
 /** @brief vl_dr_fn for the producer (ctx: the engine, opaque: the page). */
 void fetcher_engine_on_delivery(void *ctx, void *opaque,
                                 rd_kafka_resp_err_t kerr,

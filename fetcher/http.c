@@ -1,8 +1,15 @@
 /* HTTP transfers on libcurl's multi interface (one curl_multi_poll loop on
- * the main thread), with our own admission: a FIFO queue per host, hosts
- * served round-robin, at most max_per_host transfers to a host and
- * max_concurrent in all. Politeness (delays, robots.txt) will hang off
- * struct http_host. */
+ * the main thread), with our own admission: a FIFO queue per host (an
+ * origin: scheme://host:port), hosts served round-robin, at most
+ * max_per_host transfers to a host and max_concurrent in all.
+ *
+ * Politeness lives in struct http_host: its robots.txt (fetched before
+ * anything else, cached ROBOTS_TTL_MS), the time before which no request
+ * may start (next_ms: the delay after each request's start and end,
+ * Retry-After, a pause after repeated failures). A host whose queue waits
+ * only for time sits in the timed list; one that may start now, in the
+ * ready list. Hosts outlive their transfers (their robots.txt and delay
+ * must), and are swept once idle and expired. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -17,6 +24,11 @@
 #include "fetcher.h"
 
 #define HTTP_MAX_REDIRS 5L
+#define ROBOTS_TTL_MS (24LL * 3600 * 1000)   /* RFC 9309: at most 24 h */
+#define ROBOTS_RETRY_MS 1000LL               /* unreachable: first retry */
+#define MAX_PAUSE_MS (3600LL * 1000)
+#define RETRY_AFTER_MAX_MS (3600LL * 1000)
+#define SWEEP_EVERY_MS (60LL * 1000)
 
 static const char accept_feed[] =
         "Accept: application/rss+xml, application/atom+xml, "
@@ -24,14 +36,39 @@ static const char accept_feed[] =
         "*/*;q=0.5";
 static const char accept_page[] =
         "Accept: text/html, application/xhtml+xml;q=0.9, */*;q=0.8";
+static const char accept_robots[] = "Accept: text/plain, */*;q=0.5";
+
+enum robots_state { ROBOTS_NONE = 0, ROBOTS_FETCHING, ROBOTS_READY };
 
 struct http_host {
-        char *name;
+        char *name;                /* origin */
         int active;
         struct fetcher_xfer *head; /* queued, not started */
         struct fetcher_xfer *tail;
         bool ready;                /* in the ready list */
         struct http_host *ready_next;
+        bool timed;                /* in the timed list */
+        struct http_host *timed_next;
+        int64_t next_ms;           /* monotonic: no request starts before */
+        int64_t delay_ms;          /* host_delay_ms or Crawl-delay */
+        enum robots_state robots_state;
+        struct fetcher_robots robots;
+        bool robots_good;          /* robots came from a real answer */
+        int64_t robots_expires_ms;
+        int robots_failures;
+        int failures;              /* retryable failures in a row */
+        bool paused;
+        bool web;                  /* http or https: robots.txt applies */
+};
+
+struct http_counters {
+        atomic_ullong *robots_ok;
+        atomic_ullong *robots_missing;
+        atomic_ullong *robots_unreachable;
+        atomic_ullong *robots_denied;
+        atomic_ullong *host_pauses;
+        atomic_ullong *retry_after;
+        atomic_ullong *g_paused;
 };
 
 struct fetcher_http {
@@ -47,9 +84,21 @@ struct fetcher_http {
         struct http_host *ready_head; /* hosts with a queued transfer and a
                                          free slot, round-robin */
         struct http_host *ready_tail;
+        struct http_host *timed_head; /* hosts waiting for next_ms */
+        int64_t timed_min_ms;
+        int64_t next_sweep_ms;
+        char *agent;                  /* robots.txt product token */
+        struct http_counters c;
         int active;
         int pending;
+        int paused;
 };
+
+static void inc(atomic_ullong *c)
+{
+        if (c)
+                atomic_fetch_add(c, 1);
+}
 
 /* --------------------------------------------------------------- xfers */
 
@@ -62,6 +111,7 @@ struct fetcher_xfer *fetcher_xfer_new(enum fetcher_xfer_kind kind,
         x->url = vl_xstrdup(url);
         x->priv = priv;
         x->retry_after_s = -1;
+        x->max_age_s = -1;
         vl_buf_init(&x->body, 0);
         return x;
 }
@@ -93,6 +143,17 @@ enum vl_rc fetcher_xfer_result(const struct fetcher_xfer *x,
 
         if (x->aborted)
                 return vl_err_set(err, VL_RETRY, "fetch of '%s' aborted",
+                                  x->url);
+        if (x->robots_unreachable)
+                return vl_err_set(err, VL_RETRY,
+                                  "cannot fetch '%s': its robots.txt is "
+                                  "unreachable (the host is disallowed "
+                                  "meanwhile)",
+                                  x->url);
+        if (x->robots_denied)
+                return vl_err_set(err, VL_REJECT,
+                                  "cannot fetch '%s': disallowed by "
+                                  "robots.txt",
                                   x->url);
         switch (x->code) {
         case CURLE_OK:
@@ -239,6 +300,10 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
         struct fetcher_xfer *x = ud;
 
         if (vl_buf_append(&x->body, p, size * n, NULL) != VL_OK) {
+                /* a robots.txt is read up to the cap (RFC 9309 2.5) */
+                if (x->kind == FETCHER_XFER_ROBOTS && x->body.len < x->body.max)
+                        vl_buf_append(&x->body, p, x->body.max - x->body.len,
+                                      NULL);
                 x->too_big = true;
                 return 0; /* CURLE_WRITE_ERROR */
         }
@@ -276,6 +341,46 @@ static int64_t retry_after(CURL *easy)
         return s;
 }
 
+/* How long the response may be cached: Cache-Control max-age (s-maxage
+ * and no-cache ignored: a hint for polling, not a cache), else Expires;
+ * -1 when neither says. */
+static int64_t max_age(CURL *easy)
+{
+        char *v = header_value(easy, "Cache-Control");
+        int64_t s = -1;
+
+        if (v) {
+                for (char *p = v; *p; p++)
+                        if (*p >= 'A' && *p <= 'Z')
+                                *p = (char)(*p - 'A' + 'a');
+                char *m = strstr(v, "max-age");
+
+                if (m && (m == v || m[-1] == ' ' || m[-1] == ',') &&
+                    m[7] == '=') {
+                        char *end;
+                        long long n = strtoll(m + 8, &end, 10);
+
+                        if (end != m + 8 && n >= 0)
+                                s = n;
+                }
+                free(v);
+                if (s >= 0)
+                        return s;
+        }
+        v = header_value(easy, "Expires");
+        if (v) {
+                time_t t = curl_getdate(v, NULL);
+
+                if (t >= 0) {
+                        s = (int64_t)t - vl_time_now_ms() / 1000;
+                        if (s < 0)
+                                s = 0;
+                }
+                free(v);
+        }
+        return s;
+}
+
 /* CURLOPT setters fail only on an unknown option or out of memory; the
  * result of each is checked once, here. */
 #define SETOPT(easy, opt, val)                                                 \
@@ -293,10 +398,14 @@ static CURLcode setup(struct fetcher_http *h, struct fetcher_xfer *x)
         if (!easy)
                 return CURLE_OUT_OF_MEMORY;
         x->easy = easy;
-        x->body.max = (size_t)hc->max_body_bytes;
+        x->body.max = x->kind == FETCHER_XFER_ROBOTS
+                              ? FETCHER_ROBOTS_MAX_BYTES
+                              : (size_t)hc->max_body_bytes;
         l = curl_slist_append(x->hdrs, x->kind == FETCHER_XFER_FEED
                                                ? accept_feed
-                                               : accept_page);
+                               : x->kind == FETCHER_XFER_ROBOTS
+                                       ? accept_robots
+                                       : accept_page);
         if (!l)
                 goto fail;
         x->hdrs = l;
@@ -330,8 +439,9 @@ static CURLcode setup(struct fetcher_http *h, struct fetcher_xfer *x)
         SETOPT(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)hc->connect_timeout_ms);
         SETOPT(easy, CURLOPT_TIMEOUT_MS, (long)hc->timeout_ms);
         SETOPT(easy, CURLOPT_ACCEPT_ENCODING, "");
-        SETOPT(easy, CURLOPT_MAXFILESIZE_LARGE,
-               (curl_off_t)hc->max_body_bytes);
+        if (x->kind != FETCHER_XFER_ROBOTS)
+                SETOPT(easy, CURLOPT_MAXFILESIZE_LARGE,
+                       (curl_off_t)hc->max_body_bytes);
         SETOPT(easy, CURLOPT_ERRORBUFFER, x->errbuf);
         SETOPT(easy, CURLOPT_USERAGENT, h->user_agent);
         SETOPT(easy, CURLOPT_HTTPHEADER, x->hdrs);
@@ -369,37 +479,77 @@ static void collect(struct fetcher_xfer *x)
                 x->content_encoding = header_value(easy, "Content-Encoding");
                 if (x->status == 429 || x->status == 503)
                         x->retry_after_s = retry_after(easy);
+                if (x->kind == FETCHER_XFER_FEED)
+                        x->max_age_s = max_age(easy);
         }
 }
 
 /* --------------------------------------------------------------- hosts */
 
-static char *host_of(const char *url)
+/* scheme://host:port, lowercased, default port made explicit: the unit of
+ * robots.txt (RFC 9309 2.3) and of politeness. */
+static char *origin_of(const char *url)
 {
         CURLU *u = curl_url();
-        char *host = NULL;
+        char *scheme = NULL, *host = NULL, *port = NULL;
         char *r;
 
-        if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK)
+        if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+                curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
                 curl_url_get(u, CURLUPART_HOST, &host, 0);
-        r = vl_xstrdup(host ? host : "");
+                curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT);
+        }
+        r = vl_xasprintf("%s://%s:%s", scheme ? scheme : "",
+                         host ? host : "", port ? port : "");
         for (char *p = r; *p; p++)
                 if (*p >= 'A' && *p <= 'Z')
                         *p = (char)(*p - 'A' + 'a');
+        curl_free(scheme);
         curl_free(host);
+        curl_free(port);
         curl_url_cleanup(u);
         return r;
 }
 
-static bool host_eligible(const struct fetcher_http *h,
+/* Path and query of @p url ("/" when it has none). @returns new string. */
+static char *path_of(const char *url)
+{
+        CURLU *u = curl_url();
+        char *path = NULL, *query = NULL;
+        char *r;
+
+        if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+                curl_url_get(u, CURLUPART_PATH, &path, 0);
+                curl_url_get(u, CURLUPART_QUERY, &query, 0);
+        }
+        r = vl_xasprintf("%s%s%s", path && *path ? path : "/",
+                         query ? "?" : "", query ? query : "");
+        curl_free(path);
+        curl_free(query);
+        curl_url_cleanup(u);
+        return r;
+}
+
+static bool robots_due(const struct fetcher_http *h,
+                       const struct http_host *hh, int64_t now)
+{
+        return h->hc.robots && hh->web &&
+               (hh->robots_state == ROBOTS_NONE ||
+                (hh->robots_state == ROBOTS_READY && hh->active == 0 &&
+                 now >= hh->robots_expires_ms));
+}
+
+/* Could a request to @p hh start now, but for the time? */
+static bool host_has_work(const struct fetcher_http *h,
                           const struct http_host *hh)
 {
-        return hh->head && hh->active < h->hc.max_per_host;
+        return hh->head && hh->active < h->hc.max_per_host &&
+               hh->robots_state != ROBOTS_FETCHING;
 }
 
 static void ready_push(struct fetcher_http *h, struct http_host *hh)
 {
-        if (hh->ready || !host_eligible(h, hh))
+        if (hh->ready)
                 return;
         hh->ready = true;
         hh->ready_next = NULL;
@@ -424,14 +574,117 @@ static struct http_host *ready_pop(struct fetcher_http *h)
         return hh;
 }
 
-/* Forget an idle host (nothing active, nothing queued, not ready). */
-static void host_gc(struct fetcher_http *h, struct http_host *hh)
+static void timed_add(struct fetcher_http *h, struct http_host *hh)
 {
-        if (hh->active || hh->head || hh->ready)
+        if (!hh->timed) {
+                hh->timed = true;
+                hh->timed_next = h->timed_head;
+                h->timed_head = hh;
+        }
+        if (hh->next_ms < h->timed_min_ms)
+                h->timed_min_ms = hh->next_ms;
+}
+
+/* Put @p hh where it belongs: ready, timed, or nowhere (nothing queued, or
+ * waiting for a transfer or its robots.txt to end). */
+static void host_wake(struct fetcher_http *h, struct http_host *hh,
+                      int64_t now)
+{
+        if (hh->ready || !host_has_work(h, hh))
                 return;
-        fetcher_map_del(&h->hosts, hh->name);
+        if (now < hh->next_ms)
+                timed_add(h, hh);
+        else if (!hh->timed)
+                ready_push(h, hh);
+}
+
+/* Move the hosts whose time has come from the timed list to the ready
+ * one. Cheap unless one is due: timed_min_ms is the earliest. */
+static void timed_scan(struct fetcher_http *h, int64_t now)
+{
+        struct http_host **pp = &h->timed_head;
+        struct http_host *due = NULL;
+
+        if (now < h->timed_min_ms)
+                return;
+        h->timed_min_ms = INT64_MAX;
+        while (*pp) {
+                struct http_host *hh = *pp;
+
+                if (hh->next_ms <= now || !host_has_work(h, hh)) {
+                        *pp = hh->timed_next;
+                        hh->timed = false;
+                        hh->timed_next = due;
+                        due = hh;
+                        continue;
+                }
+                if (hh->next_ms < h->timed_min_ms)
+                        h->timed_min_ms = hh->next_ms;
+                pp = &hh->timed_next;
+        }
+        while (due) {
+                struct http_host *hh = due;
+
+                due = hh->timed_next;
+                hh->timed_next = NULL;
+                host_wake(h, hh, now);
+        }
+}
+
+static void host_free(void *val)
+{
+        struct http_host *hh = val;
+
+        fetcher_robots_release(&hh->robots);
         free(hh->name);
         free(hh);
+}
+
+static void set_paused_gauge(struct fetcher_http *h)
+{
+        if (h->c.g_paused)
+                atomic_store(h->c.g_paused, (unsigned long long)h->paused);
+}
+
+struct sweep {
+        struct http_host **v;
+        size_t n;
+        int64_t now;
+};
+
+static void sweep_pick(void *ctx, const char *key, void *val)
+{
+        struct sweep *sw = ctx;
+        struct http_host *hh = val;
+
+        (void)key;
+        /* a paused host with nothing queued is forgotten once its pause
+         * is over: it starts afresh if it comes back */
+        if (!hh->active && !hh->head && !hh->ready && !hh->timed &&
+            hh->robots_state != ROBOTS_FETCHING &&
+            sw->now >= hh->robots_expires_ms && sw->now >= hh->next_ms)
+                sw->v[sw->n++] = hh;
+}
+
+/* Forget the hosts with nothing left to remember. */
+static void sweep(struct fetcher_http *h, int64_t now)
+{
+        struct sweep sw = { .now = now };
+        size_t i;
+
+        h->next_sweep_ms = now + SWEEP_EVERY_MS;
+        if (!h->hosts.n)
+                return;
+        sw.v = vl_xcalloc(h->hosts.n, sizeof(*sw.v));
+        fetcher_map_each(&h->hosts, sweep_pick, &sw);
+        for (i = 0; i < sw.n; i++) {
+                if (sw.v[i]->paused)
+                        h->paused--;
+                fetcher_map_del(&h->hosts, sw.v[i]->name);
+                host_free(sw.v[i]);
+        }
+        set_paused_gauge(h);
+        free(sw.v);
 }
 
 /* ----------------------------------------------------------------- run */
@@ -457,10 +710,72 @@ static void active_unlink(struct fetcher_http *h, struct fetcher_xfer *x)
         x->prev = NULL;
 }
 
+static void later(int64_t *t, int64_t v)
+{
+        if (v > *t)
+                *t = v;
+}
+
+
+/* The host's side of a response: failures in a row pause it (doubling),
+ * any real answer resumes it; Retry-After holds every request to it. */
+static void host_account(struct fetcher_http *h, struct http_host *hh,
+                         const struct fetcher_xfer *x, int64_t now)
+{
+        struct vl_err err;
+
+        if (x->aborted)
+                return;
+        if ((x->status == 429 || x->status == 503) && x->retry_after_s >= 0) {
+                int64_t ms = x->retry_after_s * 1000;
+
+                if (ms > RETRY_AFTER_MAX_MS)
+                        ms = RETRY_AFTER_MAX_MS;
+                later(&hh->next_ms, now + ms);
+                inc(h->c.retry_after);
+                VL_INFO("http", "host '%s' asks to wait %lld s (HTTP %ld)",
+                        hh->name, (long long)(ms / 1000), x->status);
+        }
+        if (fetcher_xfer_result(x, &err) != VL_RETRY) {
+                if (hh->paused) {
+                        VL_NOTICE("http", "host '%s' is back after %d "
+                                  "failures in a row",
+                                  hh->name, hh->failures);
+                        hh->paused = false;
+                        h->paused--;
+                        set_paused_gauge(h);
+                }
+                hh->failures = 0;
+                return;
+        }
+        hh->failures++;
+        if (h->hc.max_host_failures > 0 &&
+            hh->failures >= h->hc.max_host_failures) {
+                int k = hh->failures - h->hc.max_host_failures;
+                int64_t pause = h->hc.host_pause_ms;
+
+                while (k-- > 0 && pause < MAX_PAUSE_MS)
+                        pause *= 2;
+                if (pause > MAX_PAUSE_MS)
+                        pause = MAX_PAUSE_MS;
+                later(&hh->next_ms, now + pause);
+                inc(h->c.host_pauses);
+                if (!hh->paused) {
+                        hh->paused = true;
+                        h->paused++;
+                        set_paused_gauge(h);
+                }
+                VL_WARN("http", "host '%s' paused for %lld ms after %d "
+                        "failures in a row; last: %s",
+                        hh->name, (long long)pause, hh->failures, err.msg);
+        }
+}
+
 /* Take an active transfer out of libcurl and of its host's count. */
 static void detach(struct fetcher_http *h, struct fetcher_xfer *x)
 {
         struct http_host *hh = x->host;
+        int64_t now = vl_time_mono_ms();
 
         active_unlink(h, x);
         if (x->easy) {
@@ -470,12 +785,104 @@ static void detach(struct fetcher_http *h, struct fetcher_xfer *x)
         }
         curl_slist_free_all(x->hdrs);
         x->hdrs = NULL;
-        x->elapsed_ms = vl_time_mono_ms() - x->started_ms;
+        x->elapsed_ms = now - x->started_ms;
         x->host = NULL;
         hh->active--;
         h->active--;
-        ready_push(h, hh);
-        host_gc(h, hh);
+        /* the delay runs from the end of the request too */
+        later(&hh->next_ms, now + hh->delay_ms);
+        host_account(h, hh, x, now);
+}
+
+/* A robots.txt answer, RFC 9309 2.3.1: 2xx is parsed (its first
+ * FETCHER_ROBOTS_MAX_BYTES), 4xx means no rules, 5xx, 429 and network
+ * errors mean "disallow everything" until a retry succeeds (but rules
+ * already known are kept). */
+static void robots_done(struct fetcher_http *h, struct http_host *hh,
+                        struct fetcher_xfer *x)
+{
+        int64_t now = vl_time_mono_ms();
+        bool got = x->code == CURLE_OK ||
+                   (x->code == CURLE_WRITE_ERROR && x->too_big);
+        int64_t cd;
+
+        hh->robots_state = ROBOTS_READY;
+        if (x->aborted) {
+                if (!hh->robots_good)
+                        hh->robots_state = ROBOTS_NONE;
+                goto out;
+        }
+        if (got && x->status >= 200 && x->status < 300) {
+                size_t len = x->body.len;
+
+                if (x->too_big) /* cut at the last whole line */
+                        while (len && x->body.data[len - 1] != '\n')
+                                len--;
+                fetcher_robots_release(&hh->robots);
+                fetcher_robots_parse(&hh->robots,
+                                     x->body.data ? x->body.data : "", len,
+                                     h->agent);
+                hh->robots_good = true;
+                hh->robots_failures = 0;
+                hh->robots_expires_ms = now + ROBOTS_TTL_MS;
+                inc(h->c.robots_ok);
+                VL_DEBUG("http", "robots.txt of '%s': %d rules, crawl-delay "
+                         "%lld ms", hh->name, hh->robots.n,
+                         (long long)hh->robots.crawl_delay_ms);
+        } else if (x->blocked ||
+                   (got && x->status >= 300 && x->status < 500 &&
+                    x->status != 429) ||
+                   x->code == CURLE_TOO_MANY_REDIRECTS) {
+                /* no robots.txt: no rules (a refused address is reported
+                 * by the request itself) */
+                fetcher_robots_release(&hh->robots);
+                hh->robots_good = true;
+                hh->robots_failures = 0;
+                hh->robots_expires_ms = now + ROBOTS_TTL_MS;
+                inc(h->c.robots_missing);
+        } else {
+                int64_t retry = ROBOTS_RETRY_MS;
+                int k = hh->robots_failures++;
+
+                while (k-- > 0 && retry < MAX_PAUSE_MS)
+                        retry *= 2;
+                if (retry > MAX_PAUSE_MS)
+                        retry = MAX_PAUSE_MS;
+                if (!hh->robots_good) {
+                        fetcher_robots_release(&hh->robots);
+                        fetcher_robots_init(&hh->robots,
+                                            FETCHER_ROBOTS_DISALLOW_ALL);
+                }
+                hh->robots_expires_ms = now + retry;
+                inc(h->c.robots_unreachable);
+                if (hh->robots_failures == 1)
+                        VL_WARN("http", "robots.txt of '%s' unreachable "
+                                "(%s): %s", hh->name,
+                                x->status ? "HTTP error" : "no answer",
+                                hh->robots_good ? "keeping its last rules"
+                                                : "host disallowed meanwhile");
+        }
+        cd = hh->robots.crawl_delay_ms;
+        if (cd > h->hc.max_crawl_delay_ms)
+                cd = h->hc.max_crawl_delay_ms;
+        hh->delay_ms = cd > h->hc.host_delay_ms ? cd : h->hc.host_delay_ms;
+        later(&hh->next_ms, now + hh->delay_ms);
+out:
+        fetcher_xfer_destroy(x);
+        host_wake(h, hh, now);
+}
+
+/* A transfer that libcurl had ends: to the caller, or to robots_done. */
+static void finish(struct fetcher_http *h, struct fetcher_xfer *x)
+{
+        struct http_host *hh = x->host;
+
+        detach(h, x);
+        if (x->kind == FETCHER_XFER_ROBOTS)
+                robots_done(h, hh, x);
+        else
+                h->done(h->ctx, x);
+        host_wake(h, hh, vl_time_mono_ms());
 }
 
 /* Transfers that ended before libcurl had them, reported by the next
@@ -490,25 +897,23 @@ static void fail_later(struct fetcher_http *h, struct fetcher_xfer *x)
         h->failed_tail = x;
 }
 
-static void start_one(struct fetcher_http *h, struct http_host *hh)
+/* Hand @p x (set up) to libcurl as one of @p hh's requests. */
+static bool launch(struct fetcher_http *h, struct http_host *hh,
+                   struct fetcher_xfer *x, int64_t now)
 {
-        struct fetcher_xfer *x = hh->head;
         CURLMcode mc;
 
-        hh->head = x->next;
-        if (!hh->head)
-                hh->tail = NULL;
-        x->next = NULL;
-        h->pending--;
-        x->started_ms = vl_time_mono_ms();
+        x->started_ms = now;
         x->code = setup(h, x);
         if (x->code == CURLE_OK) {
                 mc = curl_multi_add_handle(h->multi, x->easy);
                 if (mc == CURLM_OK) {
                         hh->active++;
                         h->active++;
+                        x->host = hh;
                         active_link(h, x);
-                        return;
+                        later(&hh->next_ms, now + hh->delay_ms);
+                        return true;
                 }
                 x->code = CURLE_FAILED_INIT;
                 snprintf(x->errbuf, sizeof(x->errbuf), "%s",
@@ -522,20 +927,71 @@ static void start_one(struct fetcher_http *h, struct http_host *hh)
         curl_slist_free_all(x->hdrs);
         x->hdrs = NULL;
         x->host = NULL;
-        fail_later(h, x);
+        return false;
+}
+
+static void start_robots(struct fetcher_http *h, struct http_host *hh,
+                         int64_t now)
+{
+        char *u = vl_xasprintf("%s/robots.txt", hh->name);
+        struct fetcher_xfer *x = fetcher_xfer_new(FETCHER_XFER_ROBOTS, u,
+                                                  NULL);
+
+        free(u);
+        hh->robots_state = ROBOTS_FETCHING;
+        if (!launch(h, hh, x, now))
+                robots_done(h, hh, x); /* counts as unreachable */
+}
+
+static void start_one(struct fetcher_http *h, struct http_host *hh,
+                      int64_t now)
+{
+        struct fetcher_xfer *x;
+
+        if (robots_due(h, hh, now)) {
+                start_robots(h, hh, now);
+                return;
+        }
+        x = hh->head;
+        hh->head = x->next;
+        if (!hh->head)
+                hh->tail = NULL;
+        x->next = NULL;
+        h->pending--;
+        if (h->hc.robots && hh->web &&
+            hh->robots.mode != FETCHER_ROBOTS_ALLOW_ALL) {
+                char *path = path_of(x->url);
+
+                if (!fetcher_robots_allowed(&hh->robots, path)) {
+                        if (hh->robots.mode == FETCHER_ROBOTS_DISALLOW_ALL)
+                                x->robots_unreachable = true;
+                        else
+                                x->robots_denied = true;
+                        inc(h->c.robots_denied);
+                        x->host = NULL;
+                        fail_later(h, x);
+                        free(path);
+                        return;
+                }
+                free(path);
+        }
+        if (!launch(h, hh, x, now))
+                fail_later(h, x);
 }
 
 static void start_ready(struct fetcher_http *h)
 {
+        int64_t now = vl_time_mono_ms();
+
+        timed_scan(h, now);
         while (h->active < h->hc.max_concurrent) {
                 struct http_host *hh = ready_pop(h);
 
                 if (!hh)
                         break;
-                if (host_eligible(h, hh))
-                        start_one(h, hh); /* never frees hh */
-                ready_push(h, hh);
-                host_gc(h, hh);
+                if (host_has_work(h, hh) && now >= hh->next_ms)
+                        start_one(h, hh, now);
+                host_wake(h, hh, now);
         }
 }
 
@@ -544,17 +1000,50 @@ struct fetcher_http *fetcher_http_new(const struct fetcher_http_conf *hc,
                                       struct vl_err *err)
 {
         struct fetcher_http *h = vl_xcalloc(1, sizeof(*h));
+        struct vl_metrics *m = hc->m;
 
         h->hc = *hc;
         if (h->hc.max_concurrent < 1)
                 h->hc.max_concurrent = 1;
         if (h->hc.max_per_host < 1)
                 h->hc.max_per_host = 1;
+        if (h->hc.host_delay_ms < 0)
+                h->hc.host_delay_ms = 0;
+        if (h->hc.host_pause_ms < 1)
+                h->hc.host_pause_ms = 1000;
         h->user_agent = vl_xstrdup(hc->user_agent ? hc->user_agent : "veille");
         h->hc.user_agent = h->user_agent;
+        h->agent = fetcher_robots_agent_token(h->user_agent);
         h->done = done;
         h->ctx = ctx;
+        h->timed_min_ms = INT64_MAX;
         fetcher_map_init(&h->hosts);
+        if (m) {
+                h->c.robots_ok = vl_metrics_counter(m,
+                        "veille_fetcher_robots_fetches_total",
+                        "result=\"ok\"", "robots.txt requests, by outcome");
+                h->c.robots_missing = vl_metrics_counter(m,
+                        "veille_fetcher_robots_fetches_total",
+                        "result=\"missing\"",
+                        "robots.txt requests, by outcome");
+                h->c.robots_unreachable = vl_metrics_counter(m,
+                        "veille_fetcher_robots_fetches_total",
+                        "result=\"unreachable\"",
+                        "robots.txt requests, by outcome");
+                h->c.robots_denied = vl_metrics_counter(m,
+                        "veille_fetcher_robots_denied_total", NULL,
+                        "requests not made: robots.txt disallows them or "
+                        "is unreachable");
+                h->c.host_pauses = vl_metrics_counter(m,
+                        "veille_fetcher_host_pauses_total", NULL,
+                        "hosts paused after repeated failures");
+                h->c.retry_after = vl_metrics_counter(m,
+                        "veille_fetcher_retry_after_total", NULL,
+                        "429 and 503 answers with a Retry-After honoured");
+                h->c.g_paused = vl_metrics_gauge(m,
+                        "veille_fetcher_hosts_paused",
+                        "hosts paused after repeated failures");
+        }
         h->multi = curl_multi_init();
         if (!h->multi) {
                 vl_err_set(err, VL_FATAL, "cannot create a curl multi handle");
@@ -576,21 +1065,26 @@ void fetcher_http_destroy(struct fetcher_http *h)
                 return;
         if (h->multi)
                 fetcher_http_abort(h);
-        fetcher_map_release(&h->hosts, NULL);
+        fetcher_map_release(&h->hosts, host_free);
         if (h->multi)
                 curl_multi_cleanup(h->multi);
         free(h->user_agent);
+        free(h->agent);
         free(h);
 }
 
 void fetcher_http_submit(struct fetcher_http *h, struct fetcher_xfer *x)
 {
-        char *name = host_of(x->url);
+        char *name = origin_of(x->url);
         struct http_host *hh = fetcher_map_get(&h->hosts, name);
 
         if (!hh) {
                 hh = vl_xcalloc(1, sizeof(*hh));
                 hh->name = name;
+                hh->delay_ms = h->hc.host_delay_ms;
+                hh->web = !strncmp(name, "http://", 7) ||
+                          !strncmp(name, "https://", 8);
+                fetcher_robots_init(&hh->robots, FETCHER_ROBOTS_ALLOW_ALL);
                 fetcher_map_put(&h->hosts, name, hh);
         } else {
                 free(name);
@@ -604,7 +1098,7 @@ void fetcher_http_submit(struct fetcher_http *h, struct fetcher_xfer *x)
                 hh->head = x;
         hh->tail = x;
         h->pending++;
-        ready_push(h, hh);
+        host_wake(h, hh, vl_time_mono_ms());
 }
 
 static void report_failed(struct fetcher_http *h, bool aborted)
@@ -628,10 +1122,16 @@ enum vl_rc fetcher_http_run(struct fetcher_http *h, int timeout_ms,
         CURLMcode mc;
         int running = 0;
         int left = 0;
+        int64_t now;
 
         start_ready(h);
-        if (h->failed_head)
+        now = vl_time_mono_ms();
+        if (h->failed_head || h->ready_head)
                 timeout_ms = 0;
+        else if (h->timed_head && h->timed_min_ms - now < timeout_ms)
+                timeout_ms = h->timed_min_ms <= now
+                                     ? 0
+                                     : (int)(h->timed_min_ms - now);
         mc = curl_multi_poll(h->multi, NULL, 0, timeout_ms, NULL);
         if (mc == CURLM_OK)
                 mc = curl_multi_perform(h->multi, &running);
@@ -658,11 +1158,13 @@ enum vl_rc fetcher_http_run(struct fetcher_http *h, int timeout_ms,
                         continue;
                 x->code = code;
                 collect(x);
-                detach(h, x);
-                h->done(h->ctx, x);
+                finish(h, x);
         }
         report_failed(h, false);
         start_ready(h);
+        now = vl_time_mono_ms();
+        if (now >= h->next_sweep_ms)
+                sweep(h, now);
         return VL_OK;
 }
 
@@ -673,6 +1175,13 @@ void fetcher_http_abort_pending(struct fetcher_http *h)
 
         while (ready_pop(h))
                 ;
+        while (h->timed_head) {
+                hh = h->timed_head;
+                h->timed_head = hh->timed_next;
+                hh->timed = false;
+                hh->timed_next = NULL;
+        }
+        h->timed_min_ms = INT64_MAX;
         /* move every queue to the failed list, then report */
         for (i = 0; i < h->hosts.nb; i++) {
                 struct fetcher_map_entry *me;
@@ -691,18 +1200,6 @@ void fetcher_http_abort_pending(struct fetcher_http *h)
                         hh->tail = NULL;
                 }
         }
-        /* hosts left idle are collected as their transfers end; the idle
-         * ones now go at once */
-        for (i = 0; i < h->hosts.nb; i++) {
-                struct fetcher_map_entry *me = h->hosts.b[i];
-
-                while (me) {
-                        struct fetcher_map_entry *next = me->next;
-
-                        host_gc(h, me->val);
-                        me = next;
-                }
-        }
         report_failed(h, true);
 }
 
@@ -713,8 +1210,7 @@ void fetcher_http_abort(struct fetcher_http *h)
                 struct fetcher_xfer *x = h->active_head;
 
                 x->aborted = true;
-                detach(h, x);
-                h->done(h->ctx, x);
+                finish(h, x);
         }
         report_failed(h, true);
 }
@@ -727,4 +1223,23 @@ int fetcher_http_active(const struct fetcher_http *h)
 int fetcher_http_pending(const struct fetcher_http *h)
 {
         return h->pending;
+}
+
+int fetcher_http_sitemaps(struct fetcher_http *h, const char *url,
+                          char ***out)
+{
+        char *name = origin_of(url);
+        struct http_host *hh = fetcher_map_get(&h->hosts, name);
+
+        free(name);
+        *out = NULL;
+        if (!hh || hh->robots_state != ROBOTS_READY)
+                return 0;
+        *out = hh->robots.sitemaps;
+        return hh->robots.nsitemaps;
+}
+
+int fetcher_http_hosts_paused(const struct fetcher_http *h)
+{
+        return h->paused;
 }

@@ -22,6 +22,14 @@ const char *fetcher_feed_type_name(enum fetcher_feed_type t)
                 return "rss";
         case FETCHER_FEED_ATOM:
                 return "atom";
+        case FETCHER_FEED_SITEMAP:
+                return "sitemap";
+        case FETCHER_FEED_JSON:
+                return "json";
+        case FETCHER_FEED_URLS:
+                return "urls";
+        case FETCHER_FEED_SITE:
+                return "site";
         case FETCHER_FEED_AUTO:
                 break;
         }
@@ -34,6 +42,7 @@ struct fetcher_source *fetcher_source_new(const char *url)
 
         s->refs = 1;
         s->url = vl_xstrdup(url);
+        fetcher_map_init(&s->children);
         return s;
 }
 
@@ -62,6 +71,7 @@ void fetcher_source_unref(struct fetcher_source *s)
         free_strv(s->tags, s->ntags);
         free(s->etag);
         free(s->last_modified);
+        fetcher_map_release(&s->children, free);
         free(s);
 }
 
@@ -243,11 +253,20 @@ static enum vl_rc set_key(struct fetcher_source *s, const char *key,
                         s->type = FETCHER_FEED_RSS;
                 else if (!strcmp(val, "atom"))
                         s->type = FETCHER_FEED_ATOM;
+                else if (!strcmp(val, "sitemap"))
+                        s->type = FETCHER_FEED_SITEMAP;
+                else if (!strcmp(val, "json"))
+                        s->type = FETCHER_FEED_JSON;
+                else if (!strcmp(val, "urls"))
+                        s->type = FETCHER_FEED_URLS;
+                else if (!strcmp(val, "site"))
+                        s->type = FETCHER_FEED_SITE;
                 else if (!strcmp(val, "auto"))
                         s->type = FETCHER_FEED_AUTO;
                 else
                         return vl_err_set(err, VL_REJECT,
-                                          "invalid type '%s' (rss, atom or "
+                                          "invalid type '%s' (rss, atom, "
+                                          "sitemap, json, urls, site or "
                                           "auto)",
                                           val);
                 return VL_OK;

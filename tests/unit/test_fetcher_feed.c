@@ -1,8 +1,9 @@
 /* veille-fetcher: the feed parser and its text helpers (dates are lib's
  * vl_date: tests/unit/test_date.c).
  *
- * Golden cases: every tests/data/fetcher/feeds/<case>.xml is parsed (as if
- * fetched from https://feeds.example/path/<case>.xml) and compared with
+ * Golden cases: every tests/data/fetcher/feeds/<case>.xml (or .json, or
+ * .txt: a URL list) is parsed (as if fetched from
+ * https://feeds.example/path/<case>.<ext>) and compared with
  * <case>.expected.json; every tests/data/fetcher/notfeeds/<case>.xml must be
  * rejected. Adding a case means adding files. VL_UPDATE_GOLDEN=1 rewrites
  * the expected files (review the diff).
@@ -99,11 +100,37 @@ static json_t *feed_json(const struct fetcher_feed *feed)
                         "categories",
                         jarr(it->categories, it->ncategories)));
         }
-        return json_pack("{s:s s:o s:o s:o s:b s:o}", "type",
-                         fetcher_feed_type_name(feed->type), "title",
-                         jstr(feed->title), "link", jstr(feed->link), "lang",
-                         jstr(feed->lang), "malformed", feed->malformed,
-                         "items", items);
+        json_t *o = json_pack("{s:s s:o s:o s:o s:b s:o}", "type",
+                              fetcher_feed_type_name(feed->type), "title",
+                              jstr(feed->title), "link", jstr(feed->link),
+                              "lang", jstr(feed->lang), "malformed",
+                              feed->malformed, "items", items);
+
+        if (feed->nchildren) {
+                json_t *ch = json_array();
+
+                for (int i = 0; i < feed->nchildren; i++)
+                        json_array_append_new(ch, json_pack(
+                                "{s:s s:o}", "url", feed->children[i].url,
+                                "lastmod",
+                                jstr(feed->children[i].lastmod)));
+                json_object_set_new(o, "children", ch);
+        }
+        return o;
+}
+
+static const char *case_ext(const char *name)
+{
+        static const char *const exts[] = { ".xml", ".json", ".txt" };
+
+        for (size_t i = 0; i < sizeof(exts) / sizeof(*exts); i++) {
+                size_t n = strlen(name), k = strlen(exts[i]);
+
+                if (n > k && !strcmp(name + n - k, exts[i]) &&
+                    !strstr(name, ".expected."))
+                        return exts[i];
+        }
+        return NULL;
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -128,8 +155,9 @@ Test(fetcher_feed, golden_cases, .init = setup)
                 json_t *got, *exp;
                 json_error_t jerr;
                 char *g, *x;
+                const char *ext = case_ext(de->d_name);
 
-                if (!ends_with(de->d_name, ".xml"))
+                if (!ext)
                         continue;
                 n++;
                 cr_assert_eq(parse_file("feeds", de->d_name, &feed, &err),
@@ -138,7 +166,8 @@ Test(fetcher_feed, golden_cases, .init = setup)
                 fetcher_feed_release(&feed);
                 snprintf(exp_path, sizeof(exp_path), "%s/feeds/%.*s"
                          ".expected.json", DATA,
-                         (int)(strlen(de->d_name) - 4), de->d_name);
+                         (int)(strlen(de->d_name) - strlen(ext)),
+                         de->d_name);
                 if (update && *update == '1')
                         json_dump_file(got, exp_path,
                                        JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -522,4 +551,108 @@ Test(fetcher_text, clean_caps_on_a_character_boundary)
         s = fetcher_text_clean("a\xff" "b\xc3", 0);
         cr_assert_str_eq(s, "a\xef\xbf\xbd" "b\xef\xbf\xbd");
         free(s);
+}
+
+Test(fetcher_feed, new_types_are_enforced, .init = setup)
+{
+        const char *sm = "<urlset><url><loc>/a</loc></url></urlset>";
+        const char *js = "{\"version\":\"https://jsonfeed.org/version/1.1\","
+                         "\"items\":[{\"id\":\"1\",\"url\":\"/a\"}]}";
+        const char *urls = "https://a.example/1\nhttps://a.example/2\n";
+        struct fetcher_feed feed;
+        struct vl_err err;
+
+        cr_assert_eq(fetcher_feed_parse(&feed, sm, strlen(sm), BASE_URL "f",
+                                        FETCHER_FEED_RSS, &err),
+                     VL_REJECT);
+        cr_assert(strstr(err.msg, "expected an rss feed, got sitemap"), "%s",
+                  err.msg);
+        cr_assert_eq(fetcher_feed_parse(&feed, js, strlen(js), BASE_URL "f",
+                                        FETCHER_FEED_SITEMAP, &err),
+                     VL_REJECT);
+        cr_assert_eq(fetcher_feed_parse(&feed, sm, strlen(sm), BASE_URL "f",
+                                        FETCHER_FEED_JSON, &err),
+                     VL_REJECT);
+        cr_assert_eq(fetcher_feed_parse(&feed, js, strlen(js), BASE_URL "f",
+                                        FETCHER_FEED_JSON, &err),
+                     VL_OK, "%s", err.msg);
+        cr_assert_str_eq(feed.items[0].link, "https://feeds.example/a");
+        fetcher_feed_release(&feed);
+        cr_assert_eq(fetcher_feed_parse(&feed, sm, strlen(sm), BASE_URL "f",
+                                        FETCHER_FEED_SITEMAP, &err),
+                     VL_OK, "%s", err.msg);
+        fetcher_feed_release(&feed);
+        cr_assert_eq(fetcher_feed_parse(&feed, urls, strlen(urls),
+                                        BASE_URL "f", FETCHER_FEED_URLS,
+                                        &err),
+                     VL_OK, "%s", err.msg);
+        cr_assert_eq(feed.n, 2);
+        cr_assert_eq(feed.type, FETCHER_FEED_URLS);
+        fetcher_feed_release(&feed);
+        /* a URL list is only guessed when its first line is a URL */
+        cr_assert_eq(parse_str("hello\nhttps://a.example/1\n", &feed, &err),
+                     VL_REJECT);
+}
+
+/* Every prefix of every JSON, sitemap and URL-list case parses or is
+ * rejected cleanly (the sanitizer build checks the memory side). */
+Test(fetcher_feed, new_formats_truncated_anywhere, .init = setup)
+{
+        static const char *const cases[] = { "jsonfeed_11.json",
+                                             "sitemap_news.xml",
+                                             "sitemap_index.xml",
+                                             "urls_list.txt" };
+
+        for (size_t c = 0; c < sizeof(cases) / sizeof(*cases); c++) {
+                char path[512];
+                size_t len;
+                char *buf;
+                int ok = 0;
+
+                snprintf(path, sizeof(path), "%s/feeds/%s", DATA, cases[c]);
+                buf = slurp(path, &len);
+                for (size_t n = 0; n <= len; n++) {
+                        struct fetcher_feed feed;
+                        struct vl_err err;
+
+                        if (fetcher_feed_parse(&feed, buf, n, BASE_URL "x",
+                                               FETCHER_FEED_AUTO,
+                                               &err) == VL_OK) {
+                                ok++;
+                                fetcher_feed_release(&feed);
+                        }
+                }
+                cr_assert_gt(ok, 0, "%s", cases[c]);
+                free(buf);
+        }
+}
+
+Test(fetcher_feed, polling_hints, .init = setup)
+{
+        struct fetcher_feed feed;
+        struct vl_err err;
+
+        cr_assert_eq(parse_str("<rss><channel><ttl>30</ttl>"
+                               "<item><link>/a</link></item></channel></rss>",
+                               &feed, &err),
+                     VL_OK);
+        cr_assert_eq(feed.ttl_s, 1800);
+        fetcher_feed_release(&feed);
+        cr_assert_eq(parse_str("<rdf:RDF xmlns:rdf='http://www.w3.org/1999/"
+                               "02/22-rdf-syntax-ns#' xmlns='http://purl.org/"
+                               "rss/1.0/' xmlns:sy='http://purl.org/rss/1.0/"
+                               "modules/syndication/'><channel>"
+                               "<sy:updatePeriod>hourly</sy:updatePeriod>"
+                               "<sy:updateFrequency>4</sy:updateFrequency>"
+                               "</channel></rdf:RDF>",
+                               &feed, &err),
+                     VL_OK, "%s", err.msg);
+        cr_assert_eq(feed.ttl_s, 900);
+        fetcher_feed_release(&feed);
+        cr_assert_eq(parse_str("<rss><channel><ttl>soon</ttl>"
+                               "<ttl>99999999999</ttl></channel></rss>",
+                               &feed, &err),
+                     VL_OK);
+        cr_assert_eq(feed.ttl_s, 0);
+        fetcher_feed_release(&feed);
 }

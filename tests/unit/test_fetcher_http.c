@@ -30,6 +30,14 @@ static atomic_int cur_host[2];
 static atomic_int max_host[2];
 static struct srv servers[2];
 
+/* what /robots.txt answers (each Test runs in its own process) */
+static enum { RB_500 = 0, RB_RULES, RB_404, RB_DELAY, RB_HUGE } robots_mode;
+static atomic_int robots_hits;
+/* arrival of each request but /robots.txt, monotonic ms */
+static pthread_mutex_t arrivals_mu = PTHREAD_MUTEX_INITIALIZER;
+static int64_t arrivals[64];
+static int narrivals;
+
 static void bump_max(atomic_int *max, int v)
 {
         int m = atomic_load(max);
@@ -83,7 +91,49 @@ static void *serve(void *arg)
         }
         req[len] = '\0';
         sscanf(req, "GET %255s", path);
-        if (!strcmp(path, "/ok")) {
+        if (strcmp(path, "/robots.txt")) {
+                pthread_mutex_lock(&arrivals_mu);
+                if (narrivals < 64)
+                        arrivals[narrivals++] = vl_time_mono_ms();
+                pthread_mutex_unlock(&arrivals_mu);
+        }
+        if (!strcmp(path, "/robots.txt") && robots_mode != RB_500) {
+                static const char rules[] = "User-agent: *\n"
+                                            "Disallow: /\n"
+                                            "User-agent: veille-test\n"
+                                            "Disallow: /404\n"
+                                            "Allow: /ok$\n"
+                                            "Disallow: /ok\n";
+                static const char delay[] = "User-agent: *\n"
+                                            "Crawl-delay: 5\n";
+
+                atomic_fetch_add(&robots_hits, 1);
+                if (robots_mode == RB_RULES) {
+                        reply(c, "200 OK", "", rules, sizeof(rules) - 1);
+                } else if (robots_mode == RB_DELAY) {
+                        reply(c, "200 OK", "", delay, sizeof(delay) - 1);
+                } else if (robots_mode == RB_HUGE) {
+                        /* the rule past 512 KiB is not read */
+                        size_t n = 600 * 1024;
+                        char *b = malloc(n);
+
+                        memset(b, '#', n);
+                        memcpy(b, "User-agent: *\nDisallow: /etag\n", 30);
+                        for (size_t i = 100; i < n; i += 100)
+                                b[i] = '\n';
+                        memcpy(b + n - 20, "\nDisallow: /ok\n####", 20);
+                        reply(c, "200 OK", "", b, n);
+                        free(b);
+                } else {
+                        reply(c, "404 Not Found", "", "", 0);
+                }
+        } else if (!strcmp(path, "/robots.txt")) {
+                atomic_fetch_add(&robots_hits, 1);
+                reply(c, "500 Internal Server Error", "", "", 0);
+        } else if (!strcmp(path, "/429")) {
+                reply(c, "429 Too Many Requests", "Retry-After: 1\r\n", "",
+                      0);
+        } else if (!strcmp(path, "/ok")) {
                 reply(c, "200 OK",
                       "Content-Type: text/html; charset=utf-8\r\n"
                       "ETag: \"e1\"\r\n"
@@ -93,7 +143,10 @@ static void *serve(void *arg)
                 if (strstr(req, "If-None-Match: \"e1\""))
                         reply(c, "304 Not Modified", "ETag: \"e1\"\r\n", "", 0);
                 else
-                        reply(c, "200 OK", "ETag: \"e1\"\r\n", "feed", 4);
+                        reply(c, "200 OK",
+                              "ETag: \"e1\"\r\n"
+                              "Cache-Control: public, Max-Age=600\r\n",
+                              "feed", 4);
         } else if (!strcmp(path, "/slow")) {
                 int v = atomic_fetch_add(&cur_all, 1) + 1;
                 int h = atomic_fetch_add(&cur_host[cn->which], 1) + 1;
@@ -367,6 +420,7 @@ Test(fetcher_http, conditional_get, .init = setup)
         run_until(h, &d, 1, 2);
         cr_assert_eq(d.x[0]->status, 200);
         cr_assert_str_eq(d.x[0]->etag, "\"e1\"");
+        cr_assert_eq(d.x[0]->max_age_s, 600, "a polling hint");
         clear(&d);
 
         x = fetcher_xfer_new(FETCHER_XFER_FEED, url(0, "/etag"), NULL);
@@ -470,6 +524,242 @@ Test(fetcher_http, bad_url_ends_cleanly, .init = setup)
         for (int i = 0; i < d.n; i++)
                 cr_assert_eq(fetcher_xfer_result(d.x[i], &err), VL_REJECT,
                              "%s", err.msg);
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+/* ---------------------------------------------------------- politeness */
+
+static struct fetcher_http *new_polite(struct done *d, bool robots,
+                                       int64_t delay_ms, int64_t max_crawl_ms,
+                                       int max_failures, int64_t pause_ms,
+                                       struct vl_metrics *m)
+{
+        struct fetcher_http_conf hc = {
+                .user_agent = "veille-test/1.0 (+http://example.org/bot)",
+                .connect_timeout_ms = 2000,
+                .timeout_ms = 5000,
+                .max_body_bytes = 1000,
+                .max_concurrent = 8,
+                .max_per_host = 1,
+                .allow_private = true,
+                .robots = robots,
+                .host_delay_ms = delay_ms,
+                .max_crawl_delay_ms = max_crawl_ms,
+                .max_host_failures = max_failures,
+                .host_pause_ms = pause_ms,
+                .m = m,
+        };
+        struct vl_err err;
+        struct fetcher_http *h = fetcher_http_new(&hc, on_done, d, &err);
+
+        cr_assert(h, "%s", err.msg);
+        return h;
+}
+
+static void submit(struct fetcher_http *h, int server, const char *path)
+{
+        fetcher_http_submit(h, fetcher_xfer_new(FETCHER_XFER_PAGE,
+                                                url(server, path), NULL));
+}
+
+/* The smallest gap between two request arrivals at the server. */
+static int64_t min_gap(void)
+{
+        int64_t g = INT64_MAX;
+
+        pthread_mutex_lock(&arrivals_mu);
+        for (int i = 1; i < narrivals; i++)
+                if (arrivals[i] - arrivals[i - 1] < g)
+                        g = arrivals[i] - arrivals[i - 1];
+        pthread_mutex_unlock(&arrivals_mu);
+        return g;
+}
+
+Test(fetcher_polite, robots_rules_for_our_agent, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h;
+        struct fetcher_xfer *x;
+        struct vl_err err;
+
+        robots_mode = RB_RULES;
+        h = new_polite(&d, true, 0, 0, 0, 1000, NULL);
+        submit(h, 0, "/ok");
+        submit(h, 0, "/404");
+        submit(h, 0, "/okay");
+        submit(h, 0, "/ok");
+        run_until(h, &d, 4, 1);
+        x = find(&d, url(0, "/404"));
+        cr_assert(x->robots_denied);
+        cr_assert_eq(x->status, 0, "a disallowed URL is not requested");
+        cr_assert_eq(fetcher_xfer_result(x, &err), VL_REJECT);
+        cr_assert(strstr(err.msg, "disallowed by robots.txt"), "%s", err.msg);
+        cr_assert(find(&d, url(0, "/okay"))->robots_denied);
+        cr_assert_eq(d.x[0]->status, 200);
+        cr_assert_eq(atomic_load(&robots_hits), 1, "robots.txt fetched once");
+        cr_assert_eq(narrivals, 2, "only the two /ok reached the server");
+        clear(&d);
+        /* cached: later requests do not fetch it again */
+        submit(h, 0, "/ok");
+        run_until(h, &d, 1, 1);
+        cr_assert_eq(atomic_load(&robots_hits), 1);
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+Test(fetcher_polite, robots_4xx_allows_everything, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h;
+
+        robots_mode = RB_404;
+        h = new_polite(&d, true, 0, 0, 0, 1000, NULL);
+        submit(h, 0, "/ok");
+        submit(h, 0, "/404");
+        run_until(h, &d, 2, 1);
+        cr_assert_eq(find(&d, url(0, "/ok"))->status, 200);
+        cr_assert_eq(find(&d, url(0, "/404"))->status, 404);
+        cr_assert_eq(atomic_load(&robots_hits), 1);
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+Test(fetcher_polite, robots_5xx_disallows_everything, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h;
+        struct fetcher_xfer *x;
+        struct vl_err err;
+
+        robots_mode = RB_500;
+        h = new_polite(&d, true, 0, 0, 0, 1000, NULL);
+        submit(h, 0, "/ok");
+        run_until(h, &d, 1, 1);
+        x = d.x[0];
+        cr_assert(x->robots_unreachable);
+        cr_assert_eq(x->status, 0);
+        cr_assert_eq(narrivals, 0, "nothing but robots.txt was requested");
+        /* retryable: the page is not lost, it is tried again later */
+        cr_assert_eq(fetcher_xfer_result(x, &err), VL_RETRY);
+        cr_assert(strstr(err.msg, "robots.txt is unreachable"), "%s",
+                  err.msg);
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+Test(fetcher_polite, robots_read_up_to_the_cap, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h;
+
+        robots_mode = RB_HUGE;
+        h = new_polite(&d, true, 0, 0, 0, 1000, NULL);
+        submit(h, 0, "/etag");
+        submit(h, 0, "/ok");
+        run_until(h, &d, 2, 1);
+        cr_assert(find(&d, url(0, "/etag"))->robots_denied);
+        cr_assert_eq(find(&d, url(0, "/ok"))->status, 200);
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+Test(fetcher_polite, delay_between_requests_to_a_host, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h;
+
+        h = new_polite(&d, false, 150, 0, 0, 1000, NULL);
+        for (int i = 0; i < 4; i++)
+                submit(h, 0, "/ok");
+        run_until(h, &d, 4, 1);
+        cr_assert_eq(narrivals, 4);
+        cr_assert_geq(min_gap(), 150, "two requests %lld ms apart",
+                      (long long)min_gap());
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+Test(fetcher_polite, other_hosts_do_not_wait, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h;
+        struct vl_err err;
+
+        /* host 0 is held for an hour by its delay; host 1 still goes */
+        h = new_polite(&d, false, 3600 * 1000, 0, 0, 1000, NULL);
+        submit(h, 0, "/ok");
+        submit(h, 0, "/ok");
+        submit(h, 1, "/ok");
+        run_until(h, &d, 2, 1);
+        cr_assert_eq(d.x[0]->status, 200);
+        cr_assert_eq(d.x[1]->status, 200);
+        cr_assert_eq(fetcher_http_pending(h), 1);
+        cr_assert_eq(fetcher_http_run(h, 50, &err), VL_OK);
+        cr_assert_eq(fetcher_http_pending(h), 1, "the delay was not kept");
+        fetcher_http_destroy(h); /* ends the held one, aborted */
+        cr_assert_eq(d.n, 3);
+        cr_assert(d.x[2]->aborted);
+        clear(&d);
+}
+
+Test(fetcher_polite, crawl_delay_honoured_and_capped, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h;
+
+        /* Crawl-delay: 5, capped at 250 ms; the host delay is smaller */
+        robots_mode = RB_DELAY;
+        h = new_polite(&d, true, 10, 250, 0, 1000, NULL);
+        for (int i = 0; i < 3; i++)
+                submit(h, 0, "/ok");
+        run_until(h, &d, 3, 1);
+        cr_assert_eq(narrivals, 3);
+        cr_assert_geq(min_gap(), 250, "two requests %lld ms apart",
+                      (long long)min_gap());
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+Test(fetcher_polite, retry_after_holds_the_host, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h;
+
+        h = new_polite(&d, false, 0, 0, 0, 1000, NULL);
+        submit(h, 0, "/429");
+        submit(h, 0, "/ok");
+        run_until(h, &d, 2, 1);
+        cr_assert_eq(d.x[0]->status, 429);
+        cr_assert_eq(d.x[0]->retry_after_s, 1);
+        cr_assert_eq(narrivals, 2);
+        cr_assert_geq(arrivals[1] - arrivals[0], 1000,
+                      "Retry-After: 1 not honoured (%lld ms)",
+                      (long long)(arrivals[1] - arrivals[0]));
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+Test(fetcher_polite, failing_host_paused_then_back, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h;
+        struct vl_metrics m;
+
+        vl_metrics_init(&m, "fetcher");
+        h = new_polite(&d, false, 0, 0, 2, 300, &m);
+        submit(h, 0, "/nope");
+        submit(h, 0, "/nope");
+        run_until(h, &d, 2, 1);
+        cr_assert_eq(d.x[1]->status, 500);
+        cr_assert_eq(fetcher_http_hosts_paused(h), 1);
+        submit(h, 0, "/ok");
+        run_until(h, &d, 3, 1);
+        cr_assert_eq(d.x[2]->status, 200);
+        cr_assert_geq(arrivals[2] - arrivals[1], 300,
+                      "the paused host was asked after %lld ms",
+                      (long long)(arrivals[2] - arrivals[1]));
+        cr_assert_eq(fetcher_http_hosts_paused(h), 0, "not back");
         clear(&d);
         fetcher_http_destroy(h);
 }
