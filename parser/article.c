@@ -32,6 +32,14 @@ const char *parser_reason_name(enum parser_reason r)
                 return "not_html";
         case PARSER_NO_TEXT:
                 return "no_text";
+        case PARSER_TOO_SHORT:
+                return "too_short";
+        case PARSER_ERROR_PAGE:
+                return "error_page";
+        case PARSER_INDEX_PAGE:
+                return "index_page";
+        case PARSER_STUB:
+                return "stub";
         }
         return "article";
 }
@@ -124,6 +132,17 @@ static json_t *build_json(const struct parser_page *pg,
         return a;
 }
 
+/* The whole page is short and has a paywall or consent phrase. */
+static bool wall_page(htmlDocPtr doc)
+{
+        char *all = parser_html_text(xmlDocGetRootElement(doc));
+        bool wall = parser_text_word_count(all) < 400 &&
+                    parser_kind_stub_text(all);
+
+        free(all);
+        return wall;
+}
+
 enum vl_rc parser_article_build(const struct parser_page *pg,
                                 const struct parser_opts *o,
                                 struct parser_result *res,
@@ -143,10 +162,12 @@ enum vl_rc parser_article_build(const struct parser_page *pg,
         memset(&td, 0, sizeof(td));
         memset(&m, 0, sizeof(m));
         memset(&b, 0, sizeof(b));
-        res->reason = PARSER_NOT_HTML;
+        res->reason = pg->http_status >= 400 ? PARSER_ERROR_PAGE :
+                                               PARSER_NOT_HTML;
         rc = check_type(pg, err);
         if (rc != VL_OK)
                 goto out;
+        res->reason = PARSER_NOT_HTML;
         rc = parser_html_sniff(pg->body, pg->body_len, err);
         if (rc != VL_OK)
                 goto out;
@@ -182,16 +203,32 @@ enum vl_rc parser_article_build(const struct parser_page *pg,
         parser_extract_blocks(doc, &h, &b);
         text = parser_blocks_text(&b);
         res->words = parser_text_word_count(text);
-        res->reason = PARSER_NO_TEXT;
-        if (!b.n || !res->words) {
+        res->reason = b.n && res->words ?
+                parser_kind(pg, &m, text, res->words, o) : PARSER_NO_TEXT;
+        /* a consent or paywall wall is all chrome, so little or nothing is
+         * left of it: read the whole page */
+        if (o->non_articles && (res->reason == PARSER_NO_TEXT ||
+                                res->reason == PARSER_TOO_SHORT) &&
+            wall_page(doc))
+                res->reason = PARSER_STUB;
+        if (res->reason == PARSER_NO_TEXT) {
                 rc = vl_err_set(err, VL_REJECT, "no article text found in "
                                 "'%.200s'", pg->url);
                 goto out;
         }
-        if (res->words < o->min_words) {
+        switch (res->reason) {
+        case PARSER_OK:
+                break;
+        case PARSER_TOO_SHORT:
                 rc = vl_err_set(err, VL_REJECT, "too little text in '%.200s' "
                                 "(%d words, parser.min.words is %lld)",
                                 pg->url, res->words, (long long)o->min_words);
+                goto out;
+        default:
+                rc = vl_err_set(err, VL_REJECT, "not an article: %s, "
+                                "'%.200s' (%d words; parser.non.articles)",
+                                parser_reason_name(res->reason), pg->url,
+                                res->words);
                 goto out;
         }
         parser_meta_finish(&m, pg, text, o->lang_detect);

@@ -311,6 +311,20 @@ static bool single_byte(const char *cs)
                strncmp(cs, "cp12", 4) == 0 || strcmp(cs, "windows-874") == 0;
 }
 
+/* @returns true if no byte of @p p needs vl_utf8_repair's cleaning: no
+ * NUL, no C0 control but tab, LF, FF and CR. */
+static bool clean_controls(const unsigned char *p, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = p[i];
+
+                if (c < 0x20 && c != '\t' && c != '\n' && c != '\f' &&
+                    c != '\r')
+                        return false;
+        }
+        return true;
+}
+
 static void put(struct vl_buf *b, const char *s, size_t n)
 {
         vl_buf_append(b, s, n, NULL);
@@ -435,6 +449,18 @@ enum vl_rc parser_charset_decode(const unsigned char *p, size_t n,
                 }
         }
 
+        /* the common case: UTF-8 that the scan found valid, without NULs or
+         * C0 controls to clean, is copied once */
+        if (strcmp(cs, CS_UTF8) == 0 && src != PARSER_CS_BOM && !bad &&
+            clean_controls(p, n)) {
+                out->html = vl_xmalloc(n + 1);
+                memcpy(out->html, p, n);
+                out->html[n] = 0;
+                out->len = n;
+                snprintf(out->charset, sizeof(out->charset), "%s", cs);
+                out->source = src;
+                return VL_OK;
+        }
         vl_buf_init(&b, 0);
         if (strcmp(cs, CS_UTF8) == 0) {
                 put(&b, (const char *)p, n);

@@ -28,6 +28,7 @@
 #include "parser.h"
 
 #define MIN_PARA_CHARS 25
+#define MIN_CANDIDATE_BYTES 100 /* text of a content root candidate */
 #define MAX_EMIT_DEPTH 512
 #define HINT_MATCH_BYTES 60
 #define HINT_MAX_PARAS 400
@@ -96,12 +97,38 @@ static bool name_in(const xmlNode *n, const char *const *list)
 }
 
 /* never content */
+/* A <style> or <script> that holds elements is libxml2's recovery from
+ * broken markup (an unclosed <style> in the body swallows what follows):
+ * its elements are the page's; only its own text is CSS or code. */
+static bool raw_wrapper(const xmlNode *n)
+{
+        if (!parser_html_is(n, "style") && !parser_html_is(n, "script"))
+                return false;
+        for (const xmlNode *c = n->children; c; c = c->next)
+                if (c->type == XML_ELEMENT_NODE)
+                        return true;
+        return false;
+}
+
+/* Text that is CSS or code, not words: a text child of <style> or
+ * <script> (a wrapper's included). */
+static bool raw_text(const xmlNode *t)
+{
+        return t->parent && (parser_html_is(t->parent, "style") ||
+                             parser_html_is(t->parent, "script"));
+}
+
 static const char *const drop_tags[] = {
         "script", "style", "noscript", "iframe", "button", "template", "svg",
         "canvas", "object", "embed", "select", "input", "textarea", "link",
         "video", "audio", "map", "dialog", "frame", "frameset", "applet",
         "math", "source", "track", "picture", NULL,
 };
+static bool drop_tag(const xmlNode *n)
+{
+        return name_in(n, drop_tags) && !raw_wrapper(n);
+}
+
 /* chrome unless it holds the page */
 static const char *const chrome_tags[] = {
         "nav", "header", "footer", "aside", "menu", NULL,
@@ -113,18 +140,28 @@ static const char *const chrome_roles[] = {
 };
 /* class/id substrings that condemn an element whatever else it says */
 static const char *const strong_neg[] = {
-        "comment", "cookie", "consent", "gdpr", "newsletter", "share",
-        "sharing", "social", "related", "lire-aussi", "lireaussi",
+        "comment", "cookie", "consent", "gdpr", "newsletter",
+        "related", "lire-aussi", "lireaussi",
         "a-lire", "read-more", "readmore", "voir-aussi", "voiraussi",
-        "see-also", "also-read", "breadcrumb", "promo", "sponsor",
-        "outbrain", "taboola", "popup", "modal", "disqus",
-        "signup", "login", "recommend", "most-read", "mostread",
-        "most-popular", "plus-lus", "trending", "byline", "author-bio",
-        "skip-link", "sr-only", "screen-reader", "visually-hidden",
+        "see-also", "also-read", "promo", "sponsor",
+        "outbrain", "taboola", "disqus",
+        "recommend", "most-read", "mostread",
+        "most-popular", "plus-lus", "trending",
         "adsbygoogle", "advert", "ad-slot", "adslot", "ad-container",
-        "ad-wrapper", "ad-banner", "dfp-", "tags", "taglist", "jp-relatedposts",
-        "yarpp", "addtoany", "sharedaddy", "print-only", NULL,
+        "ad-wrapper", "ad-banner", "dfp-", "jp-relatedposts",
+        "yarpp", "addtoany", "sharedaddy", NULL,
 };
+/* class/id substrings of things that are small when they are what they
+ * say (a byline, share buttons, a tag list, a login box): an element so
+ * named that holds paragraphs of text is a page whose template misnames
+ * its content ("content_byline", "social-story") */
+static const char *const small_neg[] = {
+        "share", "sharing", "social", "breadcrumb", "popup", "modal",
+        "signup", "login", "byline", "author-bio", "skip-link", "sr-only",
+        "screen-reader", "visually-hidden", "tags", "taglist", "print-only",
+        NULL,
+};
+#define SMALL_CHROME_BYTES 800
 /* class/id words that condemn an element unless a positive word saves it */
 static const char *const weak_neg[] = {
         "nav", "navbar", "navigation", "menu", "menus", "mainmenu",
@@ -292,13 +329,13 @@ static void stats(struct ctx *c)
                         i->text = i->link = 0;
                         i->key = parser_html_is(n, "h1") ||
                                  parser_html_is(n, "main");
-                        if (n->children && !name_in(n, drop_tags) &&
+                        if (n->children && !drop_tag(n) &&
                             !i->dropped) {
                                 n = n->children;
                                 continue;
                         }
                 } else if (is_text(n) && n->content && n->parent &&
-                           n->parent->_private) {
+                           n->parent->_private && !raw_text(n)) {
                         NI(n->parent)->text +=
                                 nonspace((const char *)n->content);
                 }
@@ -452,7 +489,7 @@ static bool chrome(const struct ctx *c, const xmlNode *n,
         const char *role;
         char key[512];
 
-        if (name_in(n, drop_tags))
+        if (drop_tag(n))
                 return true;
         /* a <head> is no content, unless an unclosed <title> made libxml2
          * put the page in it */
@@ -482,6 +519,9 @@ static bool chrome(const struct ctx *c, const xmlNode *n,
         if (!*key)
                 return false;
         if (has_sub(key, strong_neg))
+                return !guarded(c, n);
+        if (has_sub(key, small_neg) &&
+            (NI(n)->text < SMALL_CHROME_BYTES || link_density(n) > 0.5))
                 return !guarded(c, n);
         if (level == CLEAN_ALL && has_word(key, weak_neg) &&
             !has_sub(key, positive))
@@ -619,7 +659,14 @@ static xmlNode *score(struct ctx *c)
                 if (!i->scored)
                         continue;
                 i->score *= 1 - link_density(n);
-                if (!top || i->score > best) {
+                /* a line or two of text is no article, whatever its class
+                 * says ("txt_content_small" beside the story) */
+                if (i->text < MIN_CANDIDATE_BYTES && top &&
+                    NI(top)->text >= MIN_CANDIDATE_BYTES)
+                        continue;
+                if (!top || i->score > best ||
+                    (NI(top)->text < MIN_CANDIDATE_BYTES &&
+                     i->text >= MIN_CANDIDATE_BYTES)) {
                         top = n;
                         best = i->score;
                 }
@@ -1126,13 +1173,14 @@ static void emit(struct emitter *e, xmlNode *n, enum parser_block_kind kind,
                 const char *name;
 
                 if (is_text(c)) {
-                        add_text(e, c, in_link);
+                        if (!raw_text(c))
+                                add_text(e, c, in_link);
                         continue;
                 }
                 if (c->type != XML_ELEMENT_NODE || dropped(c))
                         continue;
                 name = parser_html_name(c);
-                if (name_in(c, skip_emit))
+                if (name_in(c, skip_emit) && !raw_wrapper(c))
                         continue;
                 if (depth > MAX_EMIT_DEPTH) {
                         char *t = live_text(c);
@@ -1230,6 +1278,31 @@ static void emit_root(struct emitter *e, xmlNode *root)
 /* ------------------------------------------------------------ finishing */
 
 /* Drop repeated blocks and the headings left with nothing under them. */
+#define TAIL_CHROME_WORDS 6
+
+/* A short line that does not end like a sentence or a quotation. */
+static bool tail_chrome(const struct parser_block *b)
+{
+        const char *t = b->text;
+        size_t l = strlen(t);
+        static const char *const ends[] = {
+                ".", "!", "?", "\"", ")", "\xe2\x80\x9d" /* ” */,
+                "\xc2\xbb" /* » */, "\xe2\x80\xa6" /* … */, NULL,
+        };
+
+        if (b->kind != PARSER_BLOCK_P && b->kind != PARSER_BLOCK_LI)
+                return false;
+        if (parser_text_word_count(t) >= TAIL_CHROME_WORDS)
+                return false;
+        for (const char *const *e = ends; *e; e++) {
+                size_t el = strlen(*e);
+
+                if (l >= el && memcmp(t + l - el, *e, el) == 0)
+                        return false;
+        }
+        return true;
+}
+
 static void tidy(struct parser_blocks *b)
 {
         int o = 0;
@@ -1249,7 +1322,10 @@ static void tidy(struct parser_blocks *b)
         }
         free(prev);
         b->n = o;
-        while (b->n && b->v[b->n - 1].kind == PARSER_BLOCK_H)
+        /* the article ends with a sentence: short lines after the last one
+         * ("Story tools", "Page 1", "In This Section") are the page's */
+        while (b->n > 1 && (b->v[b->n - 1].kind == PARSER_BLOCK_H ||
+                            tail_chrome(&b->v[b->n - 1])))
                 free(b->v[--b->n].text);
 }
 

@@ -42,6 +42,7 @@ struct parser_conf {
         int64_t min_words;      /* parser.min.words */
         int64_t max_body_bytes; /* parser.max.body.bytes */
         bool lang_detect;       /* parser.lang.detect */
+        bool non_articles;      /* parser.non.articles */
         char *url;              /* one-shot: --url */
         char *charset;          /* one-shot: --charset */
 };
@@ -412,12 +413,18 @@ enum parser_reason {
         PARSER_TOO_LARGE,
         PARSER_NOT_HTML,
         PARSER_NO_TEXT,
+        PARSER_TOO_SHORT,   /* fewer words than parser.min.words */
+        PARSER_ERROR_PAGE,  /* HTTP error, or an error title and no text */
+        PARSER_INDEX_PAGE,  /* home, section front, tag or author page */
+        PARSER_STUB,        /* paywall or consent wall, little text */
 };
+#define PARSER_REASONS (PARSER_STUB + 1)
 
 struct parser_opts {
         int64_t min_words;
         int64_t max_body_bytes;
         bool lang_detect;
+        bool non_articles; /* recognise and refuse non-articles (kind.c) */
         int64_t now_ms; /* 0: the clock */
 };
 
@@ -445,6 +452,23 @@ enum vl_rc parser_article_build(const struct parser_page *pg,
 void parser_result_release(struct parser_result *res);
 const char *parser_reason_name(enum parser_reason r);
 
+/* ------------------------------------------------------------------ kind.c */
+
+/**
+ * @brief Is the page an article? After the extraction: too short (fewer
+ * words than o->min_words), then, when o->non_articles: an error page (an
+ * error title, "Page not found", "Erreur 404", with little text), a
+ * paywall or consent stub (their phrases with little text), an index page
+ * (home, /tag/, /rubrique/, /author/... URL with neither a date nor much
+ * text). @returns PARSER_OK or the reason.
+ */
+/** @returns true if @p text has a paywall or consent wall phrase ("La
+ * suite est réservée aux abonnés", "Accept all cookies"). */
+bool parser_kind_stub_text(const char *text);
+enum parser_reason parser_kind(const struct parser_page *pg,
+                               const struct parser_meta *m, const char *text,
+                               int words, const struct parser_opts *o);
+
 /* ----------------------------------------------------------------- stage.c */
 
 /** @brief Fill @p st with the parser's callbacks, keys and defaults;
@@ -461,11 +485,51 @@ enum vl_rc parser_stage_init(void **state, const struct vl_stage_conf *sc,
 enum vl_rc parser_stage_process(void *state, const struct vl_in *in,
                                 struct vl_out *out, struct vl_err *err);
 /** @brief One-shot mode: wrap the raw HTML of --file in a page event for
- * --url (default http://localhost/) and --charset. @p value is new. */
+ * --url (default http://localhost/page) and --charset. @p value is new. */
 enum vl_rc parser_stage_oneshot_input(void *state, const char *raw, size_t n,
                                       char **value, size_t *len,
                                       struct vl_err *err);
 /** @brief Free the state (NULL is fine). */
 void parser_stage_destroy(void *state);
+
+/* ----------------------------------------------------------------- score.c */
+
+/** Shingle length of the extraction metric. */
+#define PARSER_SCORE_N 4
+
+/** One page's counts, normalised by their sum, and its scores. */
+struct parser_score_page {
+        double tp, fp, fn;
+        double precision, recall, f1;
+};
+
+/** A data set's running totals: zero-initialise, then add pages. */
+struct parser_score {
+        size_t pages;
+        double p_sum, r_sum;
+        size_t p_n, r_n; /* pages with tp+fp > 0, with tp+fn > 0 */
+};
+
+/**
+ * @brief Score @p pred against @p truth with the word-shingle metric of the
+ * ScrapingHub article-extraction benchmark: tokens are runs of Unicode word
+ * characters (Python's `\w`: letters, numbers, '_'), shingles the
+ * multisets of 4 consecutive tokens (one of all the tokens when fewer than
+ * 4, none when no token), tp/fp/fn the shared, extra and missing shingles
+ * divided by their sum. Precision tp/(tp+fp), recall tp/(tp+fn), both 1
+ * when fp = fn = 0 and 0 when tp = 0. NULL is the empty text.
+ */
+void parser_score_page(const char *truth, const char *pred,
+                       struct parser_score_page *sp);
+/** @returns the number of word tokens of @p s, as the metric counts them. */
+size_t parser_score_tokens(const char *s);
+/** @brief Add a page: its precision counts when tp+fp > 0, its recall when
+ * tp+fn > 0. */
+void parser_score_add(struct parser_score *s,
+                      const struct parser_score_page *p);
+/** @brief The set's precision and recall (means over the pages that count)
+ * and F1, their harmonic mean. */
+void parser_score_result(const struct parser_score *s, double *precision,
+                         double *recall, double *f1);
 
 #endif

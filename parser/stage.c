@@ -9,7 +9,8 @@
 #include "veille/mem.h"
 #include "parser.h"
 
-#define ONESHOT_DEFAULT_URL "http://localhost/"
+/* not the home page, which parser.non.articles would take for an index */
+#define ONESHOT_DEFAULT_URL "http://localhost/page"
 
 const struct vl_conf_key parser_conf_keys[] = {
         { "parser.min.words", VL_CONF_INT,
@@ -22,6 +23,11 @@ const struct vl_conf_key parser_conf_keys[] = {
           offsetof(struct parser_conf, lang_detect), "true",
           "let the text overrule a declared language it plainly contradicts",
           0 },
+        { "parser.non.articles", VL_CONF_BOOL,
+          offsetof(struct parser_conf, non_articles), "true",
+          "refuse what is not an article (error pages, home pages, section "
+          "fronts and tag pages, paywall and consent stubs) with its reason; "
+          "false: only parser.min.words applies", 0 },
         { "url", VL_CONF_STR, offsetof(struct parser_conf, url), NULL,
           "one-shot: the URL the --file page was fetched from", VL_CONF_CLI },
         { "charset", VL_CONF_STR, offsetof(struct parser_conf, charset), NULL,
@@ -33,7 +39,7 @@ const struct vl_conf_key parser_conf_keys[] = {
 struct parser_state {
         const struct parser_conf *pc;
         const struct vl_stage_conf *sc;
-        atomic_ullong *results[PARSER_NO_TEXT + 1];
+        atomic_ullong *results[PARSER_REASONS];
         atomic_ullong *words;
 };
 
@@ -75,6 +81,18 @@ enum vl_rc parser_stage_init(void **state, const struct vl_stage_conf *sc,
                 s->results[PARSER_NO_TEXT] = vl_metrics_counter(
                         m, "veille_parser_pages_total", "result=\"no_text\"",
                         help);
+                s->results[PARSER_TOO_SHORT] = vl_metrics_counter(
+                        m, "veille_parser_pages_total",
+                        "result=\"too_short\"", help);
+                s->results[PARSER_ERROR_PAGE] = vl_metrics_counter(
+                        m, "veille_parser_pages_total",
+                        "result=\"error_page\"", help);
+                s->results[PARSER_INDEX_PAGE] = vl_metrics_counter(
+                        m, "veille_parser_pages_total",
+                        "result=\"index_page\"", help);
+                s->results[PARSER_STUB] = vl_metrics_counter(
+                        m, "veille_parser_pages_total", "result=\"stub\"",
+                        help);
                 s->words = vl_metrics_counter(
                         m, "veille_parser_words_total", NULL,
                         "words of article text extracted");
@@ -95,6 +113,7 @@ enum vl_rc parser_stage_process(void *state, const struct vl_in *in,
         o.min_words = s->pc->min_words;
         o.max_body_bytes = s->pc->max_body_bytes;
         o.lang_detect = s->pc->lang_detect;
+        o.non_articles = s->pc->non_articles;
         rc = parser_article_from_event(in->value, in->len, &o, &res, err);
         if (s->results[res.reason])
                 atomic_fetch_add(s->results[res.reason], 1);

@@ -290,3 +290,83 @@ Test(parser_extract, several_bodies)
         cr_expect(strstr(g.text, P1) && strstr(g.text, P2), "%s", g.text);
         release(&g);
 }
+
+/* A container named like a byline or a share bar but holding paragraphs
+ * is the article under a misleading template name. */
+Test(parser_extract, misnamed_container_with_paragraphs_is_kept)
+{
+        char *html = wrap("<div class=\"content\"><div id=\"content_byline\">"
+                          "<p>" P1 "</p><p>" P2 "</p><p>" P3 " " P1 " " P2
+                          "</p><p>" P3 " " P2 " " P1 "</p></div>"
+                          "<div class=\"share\"><a href=\"/f\">Facebook</a> "
+                          "<a href=\"/t\">Partager sur X</a></div>"
+                          "<div class=\"comments\"><p>Un lecteur, je ne suis "
+                          "pas d'accord avec cet article, la crue de 1910 "
+                          "\xc3\xa9tait bien pire que celle-ci, et personne ne "
+                          "le rappelle jamais.</p><p>Un autre lecteur, "
+                          "merci pour ces informations, nous habitons pr\xc3\xa8s "
+                          "du fleuve et nous suivons la situation heure par "
+                          "heure, avec inqui\xc3\xa9tude.</p><p>Un troisi\xc3\xa8me, "
+                          "les quais ont \xc3\xa9t\xc3\xa9 ferm\xc3\xa9s trop tard, "
+                          "comme en 2016, et la mairie n'a rien appris, "
+                          "h\xc3\xa9las, depuis ce temps-l\xc3\xa0.</p></div>"
+                          "</div>");
+        struct got g;
+
+        extract(html, "t", &g);
+        cr_assert(strstr(g.text, P1), "%s", g.text);
+        cr_assert(strstr(g.text, P2), "%s", g.text);
+        cr_assert_null(strstr(g.text, "Facebook"), "%s", g.text);
+        cr_assert_null(strstr(g.text, "lecteur"), "%s", g.text);
+        release(&g);
+        free(html);
+}
+
+/* Short lines after the article's last sentence are the page's. */
+Test(parser_extract, trailing_short_lines_are_dropped)
+{
+        char *html = wrap("<div class=\"content\"><p>" P1 "</p><p>" P2
+                          "</p><p>" P3 "</p><p>Story tools</p>"
+                          "<p>Page 1</p></div>");
+        struct got g;
+
+        extract(html, "t", &g);
+        cr_assert(strstr(g.text, P3), "%s", g.text);
+        cr_assert_null(strstr(g.text, "Story tools"), "%s", g.text);
+        cr_assert_null(strstr(g.text, "Page 1"), "%s", g.text);
+        release(&g);
+        free(html);
+}
+
+/* A short last line that ends like a sentence stays. */
+Test(parser_extract, short_last_sentence_stays)
+{
+        char *html = wrap("<div class=\"content\"><p>" P1 "</p><p>" P2
+                          "</p><p>" P3 "</p><p>Il pleut encore.</p></div>");
+        struct got g;
+
+        extract(html, "t", &g);
+        cr_assert(strstr(g.text, "Il pleut encore."), "%s", g.text);
+        release(&g);
+        free(html);
+}
+
+/* A line with a flattering class does not beat the story beside it, even
+ * when the story is one <div> of text cut by <br> in a bare table cell. */
+Test(parser_extract, tiny_candidate_does_not_win_on_its_class)
+{
+        char *html = wrap("<table><tr><td><table><tr>"
+                          "<td class=\"txt_content_small\">"
+                          "<div>Le quotidien de la r\xc3\xa9gion, "
+                          "samedi</div></td><td><a href=\"/\">Accueil</a>"
+                          "</td></tr></table></td></tr><tr><td><table><tr>"
+                          "<td><div>" P1 "<br>" P2 "<br>" P3 "</div></td>"
+                          "</tr></table></td></tr></table>");
+        struct got g;
+
+        extract(html, "t", &g);
+        cr_assert(strstr(g.text, "le maire"), "%s", g.text);
+        cr_assert(strstr(g.text, "riverains"), "%s", g.text);
+        release(&g);
+        free(html);
+}

@@ -5,6 +5,8 @@
  *   "page":          page event fields (url, http, source, item, ...);
  *                    the body is the .html file
  *   "min_words":     parser.min.words (default 20)
+ *   "non_articles":  parser.non.articles (default true, as the daemon)
+ *   "reason":        the result's reason name ("article", "error_page"...)
  *   "reject":        the page must be rejected with this in the message
  *   "expect":        article fields that must be equal (JSON equality)
  *   "blocks":        blocks ({"kind","text"}) that must be among the blocks
@@ -79,9 +81,19 @@ static int run_case(const char *name)
         o.min_words = json_is_integer(v) ? json_integer_value(v) : 20;
         o.max_body_bytes = 10 << 20;
         o.lang_detect = true;
+        v = json_object_get(exp, "non_articles");
+        o.non_articles = json_is_boolean(v) ? json_is_true(v) : true;
         memset(&err, 0, sizeof(err));
         rc = parser_article_from_event(event, strlen(event), &o, &res, &err);
 
+        v = json_object_get(exp, "reason");
+        if (json_is_string(v) &&
+            strcmp(parser_reason_name(res.reason), json_string_value(v))) {
+                cr_log_error("%s: reason %s, expected %s", name,
+                             parser_reason_name(res.reason),
+                             json_string_value(v));
+                fails++;
+        }
         v = json_object_get(exp, "reject");
         if (json_is_string(v)) {
                 if (rc != VL_REJECT ||

@@ -115,7 +115,7 @@ Test(parser_robust, empty_pages)
         rejects("<html></html>", 13, NULL, "no article text",
                 PARSER_NO_TEXT);
         rejects("<p>Trop court.</p>", 18, NULL, "too little text",
-                PARSER_NO_TEXT);
+                PARSER_TOO_SHORT);
         rejects("just some text without any markup at all", 40, NULL,
                 "no markup", PARSER_NOT_HTML);
 }
@@ -138,7 +138,7 @@ Test(parser_robust, not_html)
                 "content type", PARSER_NOT_HTML);
         rejects("<html><body><p>x</p></body></html>", 34,
                 "\"http\":{\"status\":404},", "http status 404",
-                PARSER_NOT_HTML);
+                PARSER_ERROR_PAGE);
 }
 
 Test(parser_robust, binary_garbage)

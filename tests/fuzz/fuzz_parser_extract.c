@@ -1,0 +1,155 @@
+/*
+ * Fuzz target: the parser's whole extraction of one page
+ * (parser_article_build: sniff, charset, libxml2, metadata, extraction,
+ * article JSON) on arbitrary bytes.
+ *
+ * Input: the first byte picks the HTTP charset label (bits 0-2: none,
+ * utf-8, iso-8859-1, windows-1252, utf-16le, utf-16be, shift_jis, a bogus
+ * one) and whether non-articles are refused (bit 3, parser.non.articles);
+ * the rest is the page body. The page must never crash, hang or leak; an
+ * article, when there is one, must have valid UTF-8 text.
+ *
+ * With libFuzzer (clang -fsanitize=fuzzer,address -DVL_LIBFUZZER) this file
+ * is the target; otherwise main() below replays the files and folders
+ * given as arguments (the seed corpus, in the test suite, under the
+ * sanitizer build).
+ */
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "parser.h"
+#include "veille/log.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static const char *const labels[8] = {
+        NULL, "utf-8", "iso-8859-1", "windows-1252",
+        "utf-16le", "utf-16be", "shift_jis", "x-no-such-charset",
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        struct parser_page pg;
+        struct parser_opts o;
+        struct parser_result res;
+        struct vl_err err;
+        unsigned char *body;
+
+        vl_log_level = VL_LOG_ERR;
+        if (size == 0)
+                return 0;
+        body = malloc(size); /* size - 1 bytes and the NUL */
+        if (!body)
+                abort();
+        memcpy(body, data + 1, size - 1);
+        body[size - 1] = 0;
+        memset(&pg, 0, sizeof(pg));
+        memset(&o, 0, sizeof(o));
+        memset(&res, 0, sizeof(res));
+        memset(&err, 0, sizeof(err));
+        pg.url = "http://example.test/2024/03/12/fuzz.html";
+        pg.http_charset = labels[data[0] & 7];
+        pg.body = body;
+        pg.body_len = size - 1;
+        o.min_words = 1;
+        o.lang_detect = true;
+        o.non_articles = (data[0] & 8) != 0;
+        o.now_ms = 1710000000000LL; /* fixed, so that runs repeat */
+        if (parser_article_build(&pg, &o, &res, &err) == VL_OK) {
+                const char *t = json_string_value(
+                        json_object_get(res.article, "text"));
+                size_t bad = 0;
+
+                if (!t || !res.id[0])
+                        abort();
+                vl_utf8_scan(t, strlen(t), NULL, &bad);
+                if (bad)
+                        abort();
+        } else if (!err.msg[0]) {
+                abort(); /* every refusal says why (the DLQ reason) */
+        }
+        parser_result_release(&res);
+        free(body);
+        return 0;
+}
+
+#ifndef VL_LIBFUZZER
+static int replay_file(const char *path)
+{
+        FILE *f = fopen(path, "rb");
+        uint8_t *buf = NULL;
+        size_t len = 0, cap = 0, k;
+
+        if (!f) {
+                perror(path);
+                return 1;
+        }
+        do {
+                if (cap - len < 4096) {
+                        cap = cap ? cap * 2 : 65536;
+                        buf = realloc(buf, cap);
+                        if (!buf)
+                                abort();
+                }
+                k = fread(buf + len, 1, cap - len, f);
+                len += k;
+        } while (k > 0);
+        fclose(f);
+        LLVMFuzzerTestOneInput(buf, len);
+        free(buf);
+        return 0;
+}
+
+static int replay(const char *path, int *count)
+{
+        struct stat st;
+        DIR *d;
+        struct dirent *de;
+        int rc = 0;
+
+        if (stat(path, &st) != 0) {
+                perror(path);
+                return 1;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                (*count)++;
+                return replay_file(path);
+        }
+        d = opendir(path);
+        if (!d) {
+                perror(path);
+                return 1;
+        }
+        while ((de = readdir(d))) {
+                char sub[4096];
+
+                if (de->d_name[0] == '.')
+                        continue;
+                snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+                rc |= replay(sub, count);
+        }
+        closedir(d);
+        return rc;
+}
+
+int main(int argc, char **argv)
+{
+        int rc = 0, count = 0;
+
+        if (argc < 2) {
+                fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
+                return 2;
+        }
+        for (int i = 1; i < argc; i++)
+                rc |= replay(argv[i], &count);
+        if (count == 0) {
+                fprintf(stderr, "%s: no input replayed\n", argv[0]);
+                return 1;
+        }
+        printf("%d inputs replayed\n", count);
+        return rc;
+}
+#endif
