@@ -7,6 +7,9 @@
  *   gazetteer.c    the alias table: TSV files -> hash of folded token keys
  *   tag.c          per-article tagging: longest alias match, surnames,
  *                  title rule, byline rule, grouping and salience
+ *   model.c        statistical tagger (averaged perceptron, Viterbi) for
+ *                  names no list knows; enricher_model.h
+ *   eval.c         scoring against gold mentions; enricher_eval.h
  *   fingerprint.c  64-bit SimHash of word 3-shingles
  *   stage.c        the vl_stage callbacks: JSON in, JSON out
  *
@@ -83,7 +86,20 @@ uint64_t enricher_hash_bytes(const char *p, size_t n);
 /** @returns the hash of a token sequence: start from ENRICHER_SEQ_SEED and
  * fold each token's hash in, in order. */
 #define ENRICHER_SEQ_SEED 0x6a09e667f3bcc909ULL
-uint64_t enricher_hash_seq(uint64_t seq, uint64_t tokhash);
+/** @returns @p x with its bits mixed (splitmix64's finaliser). */
+static inline uint64_t enricher_mix64(uint64_t x)
+{
+        x ^= x >> 30;
+        x *= 0xbf58476d1ce4e5b9ULL;
+        x ^= x >> 27;
+        x *= 0x94d049bb133111ebULL;
+        x ^= x >> 31;
+        return x;
+}
+static inline uint64_t enricher_hash_seq(uint64_t seq, uint64_t tokhash)
+{
+        return enricher_mix64(seq * 0x9e3779b97f4a7c15ULL + tokhash);
+}
 
 /* ---- gazetteer.c -------------------------------------------------------- */
 
@@ -200,6 +216,7 @@ enum enricher_source {
         ENRICHER_SRC_SURNAME,   /* a surname after the full name */
         ENRICHER_SRC_TITLE,     /* "le ministre X Y", "President X Y" */
         ENRICHER_SRC_BYLINE,    /* a "Par X Y" line */
+        ENRICHER_SRC_MODEL,     /* the statistical tagger (model.c) */
 };
 
 struct enricher_mention {
@@ -250,11 +267,23 @@ struct enricher_tag {
         uint32_t lead_end; /* code point where the lead paragraph ends */
         struct enricher_wordset titles, abbrevs, roles, links, function;
         struct enricher_wordset nonname, verbs;
+        const struct enricher_model *model; /* NULL: no statistical tagger */
+        struct enricher_model_work *mw;
+        uint8_t *mlab; /* model tags of the tokens being scanned */
+        size_t capmlab;
 };
+
+struct enricher_model;
+struct enricher_model_work;
 
 /** @returns new tagger over @p gz (borrowed; must outlive it). */
 struct enricher_tag *enricher_tag_new(const struct enricher_gazetteer *gz);
 void enricher_tag_destroy(struct enricher_tag *tg);
+/** @brief Use the statistical tagger @p m (borrowed; NULL: none) for names
+ * the gazetteer and the rules do not find: PER, ORG and LOC mentions without
+ * a qid. */
+void enricher_tag_set_model(struct enricher_tag *tg,
+                            const struct enricher_model *m);
 /**
  * @brief Tag one article: fills tg->m (title mentions first, then text, in
  * order) and tg->g (sorted by salience, highest first; mentions' group
@@ -284,6 +313,7 @@ int enricher_fingerprint_distance(uint64_t a, uint64_t b);
 struct enricher_conf {
         char *gazetteer;     /* enricher.gazetteer */
         char *user_aliases;  /* enricher.user.aliases */
+        char *model;         /* enricher.model */
         int64_t max_text_bytes; /* enricher.max.text.bytes */
 };
 

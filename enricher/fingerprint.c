@@ -11,33 +11,58 @@ static uint64_t shingle_hash(uint64_t a, uint64_t b, uint64_t c)
                                          0x510e527fade682d1ULL, a), b), c);
 }
 
-static void vote(int32_t v[64], uint64_t h)
+/* The votes are counted bit-sliced: plane[j] holds bit j of the 64
+ * per-position counts of ones, so adding one hash is a ripple of ANDs and
+ * XORs (two planes on average) instead of 64 additions. Bit k of the
+ * fingerprint is set when more than half of the shingles have bit k set
+ * (a positive +1/-1 vote). */
+struct votes {
+        uint64_t plane[32];
+        uint32_t n;
+};
+
+static void vote(struct votes *v, uint64_t h)
 {
-        for (int bit = 0; bit < 64; bit++)
-                v[bit] += (h >> bit) & 1 ? 1 : -1;
+        for (int j = 0; h; j++) {
+                uint64_t carry = v->plane[j] & h;
+
+                v->plane[j] ^= h;
+                h = carry;
+        }
+        v->n++;
+}
+
+static uint64_t majority(const struct votes *v)
+{
+        uint64_t fp = 0;
+
+        for (int bit = 0; bit < 64; bit++) {
+                uint64_t ones = 0;
+
+                for (int j = 0; j < 32; j++)
+                        ones |= ((v->plane[j] >> bit) & 1) << j;
+                if (2 * ones > v->n)
+                        fp |= 1ULL << bit;
+        }
+        return fp;
 }
 
 uint64_t enricher_fingerprint_simhash(const struct enricher_tokens *tk)
 {
-        int32_t v[64];
-        uint64_t fp = 0;
+        struct votes v;
 
         if (tk->n == 0)
                 return 0;
-        memset(v, 0, sizeof(v));
+        memset(&v, 0, sizeof(v));
         if (tk->n < 3) {
-                vote(v,
+                vote(&v,
                      shingle_hash(tk->v[0].h, tk->n > 1 ? tk->v[1].h : 0, 0));
         } else {
                 for (size_t i = 0; i + 2 < tk->n; i++)
-                        vote(v, shingle_hash(tk->v[i].h, tk->v[i + 1].h,
-                                             tk->v[i + 2].h));
+                        vote(&v, shingle_hash(tk->v[i].h, tk->v[i + 1].h,
+                                              tk->v[i + 2].h));
         }
-        for (int bit = 0; bit < 64; bit++) {
-                if (v[bit] > 0)
-                        fp |= 1ULL << bit;
-        }
-        return fp;
+        return majority(&v);
 }
 
 uint64_t enricher_fingerprint_text(const char *s, size_t len)

@@ -9,9 +9,13 @@
 #include "veille/log.h"
 #include "veille/mem.h"
 #include "enricher.h"
+#include "enricher_model.h"
 
 #ifndef VEILLE_ENRICHER_GAZETTEER
 #define VEILLE_ENRICHER_GAZETTEER "gazetteer.tsv"
+#endif
+#ifndef VEILLE_ENRICHER_MODEL
+#define VEILLE_ENRICHER_MODEL "ner-model.bin"
 #endif
 
 #define ARTICLE_SCHEMA "veille.article.v1"
@@ -22,6 +26,7 @@ struct enricher_state {
         const struct enricher_conf *cf;
         const struct vl_stage_conf *sc;
         struct enricher_gazetteer *gz;
+        struct enricher_model *model; /* NULL: no statistical tagger */
         struct enricher_tag *tg;
         atomic_ullong *entities, *mentions;
 };
@@ -36,6 +41,11 @@ const struct vl_conf_key enricher_keys[] = {
         {"enricher.user.aliases", VL_CONF_STR, F(user_aliases), NULL,
          "extra file of the same format loaded on top of the gazetteer "
          "(reloaded on SIGHUP)", 0},
+        {"enricher.model", VL_CONF_STR, F(model), VEILLE_ENRICHER_MODEL,
+         "statistical tagger for names the gazetteer does not know (made by "
+         "veille-enricher-train); empty: none (if the default is missing, "
+         "ner-model.bin next to the binary and ../share/veille/ are tried)",
+         0},
         {"enricher.max.text.bytes", VL_CONF_INT, F(max_text_bytes), "4194304",
          "articles whose text is longer are rejected", 0},
         {0},
@@ -44,28 +54,56 @@ const struct vl_conf_key enricher_keys[] = {
 
 /* ---- the tables --------------------------------------------------------- */
 
-/* The gazetteer of an installed binary: next to it, or in ../share/veille. */
-static enum vl_rc load_installed(struct enricher_gazetteer *gz,
-                                 struct vl_err *err)
+/* A data file of an installed binary: next to it, or in ../share/veille.
+ * @returns 0 and the path in @p path, or -1. */
+static int installed_path(const char *name, char *path, size_t size)
 {
-        static const char *const rel[] = {"gazetteer.tsv",
-                                           "../share/veille/gazetteer.tsv"};
-        char exe[PATH_MAX], path[PATH_MAX + 64], *slash;
+        static const char *const rel[] = {"", "../share/veille/"};
+        char exe[PATH_MAX], *slash;
         ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
         if (n <= 0)
-                return VL_FATAL;
+                return -1;
         exe[n] = '\0';
         slash = strrchr(exe, '/');
         if (!slash)
-                return VL_FATAL;
+                return -1;
         *slash = '\0';
         for (size_t i = 0; i < sizeof(rel) / sizeof(*rel); i++) {
-                snprintf(path, sizeof(path), "%s/%s", exe, rel[i]);
+                snprintf(path, size, "%s/%s%s", exe, rel[i], name);
                 if (access(path, R_OK) == 0)
-                        return enricher_gazetteer_load(gz, path, err);
+                        return 0;
         }
-        return VL_FATAL;
+        return -1;
+}
+
+static enum vl_rc load_installed(struct enricher_gazetteer *gz,
+                                 struct vl_err *err)
+{
+        char path[PATH_MAX + 64];
+
+        if (installed_path("gazetteer.tsv", path, sizeof(path)) != 0)
+                return VL_FATAL;
+        return enricher_gazetteer_load(gz, path, err);
+}
+
+/* The model of enricher.model: NULL in @p out when the key is empty. */
+static enum vl_rc load_model(const struct enricher_conf *cf,
+                             struct enricher_model **out, struct vl_err *err)
+{
+        char path[PATH_MAX + 64];
+        const char *p = cf->model;
+
+        *out = NULL;
+        if (!p || !*p)
+                return VL_OK;
+        if (strcmp(p, VEILLE_ENRICHER_MODEL) == 0 && access(p, R_OK) != 0 &&
+            installed_path("ner-model.bin", path, sizeof(path)) == 0)
+                p = path;
+        if (enricher_model_load(out, p, err) != VL_OK)
+                return VL_FATAL;
+        VL_INFO("enricher", "model: %s (%zu features)", p, (*out)->used);
+        return VL_OK;
 }
 
 static enum vl_rc load_tables(const struct enricher_conf *cf,
@@ -110,7 +148,14 @@ enum vl_rc enricher_init(void **state, const struct vl_stage_conf *sc,
                 free(es);
                 return rc;
         }
+        rc = load_model(es->cf, &es->model, err);
+        if (rc != VL_OK) {
+                enricher_gazetteer_destroy(es->gz);
+                free(es);
+                return rc;
+        }
         es->tg = enricher_tag_new(es->gz);
+        enricher_tag_set_model(es->tg, es->model);
         if (m) {
                 es->entities = vl_metrics_counter(
                         m, "veille_enricher_entities_total", NULL,
@@ -127,8 +172,14 @@ enum vl_rc enricher_reload(void *state, struct vl_err *err)
 {
         struct enricher_state *es = state;
         struct enricher_gazetteer *gz;
+        struct enricher_model *model = NULL;
         enum vl_rc rc = load_tables(es->cf, &gz, err);
 
+        if (rc == VL_OK) {
+                rc = load_model(es->cf, &model, err);
+                if (rc != VL_OK)
+                        enricher_gazetteer_destroy(gz);
+        }
         if (rc != VL_OK) {
                 VL_WARN("enricher", "reload failed, keeping the old tables: %s",
                         err->msg);
@@ -136,8 +187,11 @@ enum vl_rc enricher_reload(void *state, struct vl_err *err)
         }
         enricher_tag_destroy(es->tg);
         enricher_gazetteer_destroy(es->gz);
+        enricher_model_destroy(es->model);
         es->gz = gz;
+        es->model = model;
         es->tg = enricher_tag_new(gz);
+        enricher_tag_set_model(es->tg, model);
         return VL_OK;
 }
 
@@ -149,6 +203,7 @@ void enricher_destroy(void *state)
                 return;
         enricher_tag_destroy(es->tg);
         enricher_gazetteer_destroy(es->gz);
+        enricher_model_destroy(es->model);
         free(es);
 }
 

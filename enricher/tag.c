@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "veille/mem.h"
+#include "enricher_model.h"
 #include "enricher.h"
 
 #define ENRICHER_LOCAL_MAX 6
@@ -234,7 +235,20 @@ void enricher_tag_destroy(struct enricher_tag *tg)
         free(tg->function.h);
         free(tg->nonname.h);
         free(tg->verbs.h);
+        if (tg->mw) {
+                enricher_model_work_release(tg->mw);
+                free(tg->mw);
+        }
+        free(tg->mlab);
         free(tg);
+}
+
+void enricher_tag_set_model(struct enricher_tag *tg,
+                            const struct enricher_model *m)
+{
+        tg->model = m;
+        if (m && !tg->mw)
+                tg->mw = vl_xcalloc(1, sizeof(*tg->mw));
 }
 
 /* ---- boilerplate -------------------------------------------------------- */
@@ -577,10 +591,11 @@ static uint32_t group_of_entity(struct enricher_tag *tg, uint32_t e)
         return (uint32_t)(tg->ng - 1);
 }
 
-/* A person found by rule: grouped by the folded words of the name. */
-static uint32_t group_of_person(struct enricher_tag *tg,
-                                const struct enricher_tokens *tk,
-                                const char *src, size_t i, size_t n)
+/* A name found by rule or model: grouped by type and folded words. */
+static uint32_t group_of_unknown(struct enricher_tag *tg,
+                                 const struct enricher_tokens *tk,
+                                 const char *src, size_t i, size_t n,
+                                 enum enricher_type type)
 {
         struct enricher_group *g;
         char key[256];
@@ -599,19 +614,27 @@ static uint32_t group_of_person(struct enricher_tag *tg,
         }
         for (size_t k = 0; k < tg->ng; k++) {
                 g = &tg->g[k];
-                if (g->entity < 0 && g->klen == kl &&
+                if (g->entity < 0 && g->type == type && g->klen == kl &&
                     memcmp(tg->pool + g->key, key, kl) == 0)
                         return (uint32_t)k;
         }
         g = group_push(tg);
         g->entity = -1;
-        g->type = ENRICHER_PER;
+        g->type = type;
         g->name = pool_put(tg, src + tk->v[i].b0,
                            tk->v[i + n - 1].b1 - tk->v[i].b0);
         g->nlen = tk->v[i + n - 1].b1 - tk->v[i].b0;
         g->key = pool_put(tg, key, kl);
         g->klen = (uint32_t)kl;
         return (uint32_t)(tg->ng - 1);
+}
+
+/* A person found by rule. */
+static uint32_t group_of_person(struct enricher_tag *tg,
+                                const struct enricher_tokens *tk,
+                                const char *src, size_t i, size_t n)
+{
+        return group_of_unknown(tg, tk, src, i, n, ENRICHER_PER);
 }
 
 static void local_add(struct enricher_tag *tg, uint64_t h, size_t ntok,
@@ -885,6 +908,55 @@ static int title_case(const struct enricher_tokens *tk)
         return words >= 3 && caps * 10 >= words * 6;
 }
 
+/* A name the statistical tagger found at @p i (a B- tag on a capitalised
+ * word that nothing else claimed): its span runs over the I- tags joined
+ * by blanks, hyphens or apostrophes on the same line, up to a name the
+ * gazetteer or the article knows (the lists win); leading titles,
+ * function words and (for people) role words are left out, and so are
+ * trailing lowercase words; a lone role or title word is no name.
+ * @returns the end, or 0. */
+static size_t rule_model(struct enricher_tag *tg,
+                         const struct enricher_tokens *tk, const char *src,
+                         size_t i, enum enricher_where where)
+{
+        uint8_t t;
+        size_t j, b = i;
+        enum enricher_type type;
+
+        if (!tg->model)
+                return 0;
+        t = tg->mlab[i];
+        if (!enricher_tag_begin(t) || !(tk->v[i].flags & ENRICHER_TOK_CAP))
+                return 0;
+        type = (enum enricher_type)enricher_tag_type(t);
+        for (j = i + 1; j < tk->n && tg->mlab[j] == t + 1 &&
+                        (tk->v[j].flags & ENRICHER_TOK_JOIN) &&
+                        !(tk->v[j].flags &
+                          (ENRICHER_TOK_SKIP | ENRICHER_TOK_LINE)) &&
+                        !claimed(tg, tk, j);
+             j++)
+                ;
+        while (b < j && (is_in(&tg->titles, &tk->v[b]) ||
+                         is_in(&tg->abbrevs, &tk->v[b]) ||
+                         is_in(&tg->function, &tk->v[b]) ||
+                         (type == ENRICHER_PER &&
+                          is_in(&tg->roles, &tk->v[b]))))
+                b++;
+        while (j > b &&
+               !(tk->v[j - 1].flags & (ENRICHER_TOK_CAP | ENRICHER_TOK_DIGIT)))
+                j--;
+        if (b == j)
+                return j;
+        if (j == b + 1 && (is_in(&tg->roles, &tk->v[b]) ||
+                           is_in(&tg->titles, &tk->v[b]) ||
+                           !(tk->v[b].flags & ENRICHER_TOK_CAP)))
+                return j;
+        mention_add(tg, tk, b, j - b,
+                    group_of_unknown(tg, tk, src, b, j - b, type), where,
+                    ENRICHER_SRC_MODEL);
+        return j;
+}
+
 static void scan(struct enricher_tag *tg, const struct enricher_tokens *tk,
                  const char *src, enum enricher_where where)
 {
@@ -892,6 +964,13 @@ static void scan(struct enricher_tag *tg, const struct enricher_tokens *tk,
         size_t i = 0, claimed_end = 0;
         int guards = !title_case(tk);
 
+        if (tg->model && tk->n) {
+                if (tk->n > tg->capmlab) {
+                        tg->capmlab = tk->n * 2;
+                        tg->mlab = vl_xrealloc(tg->mlab, tg->capmlab);
+                }
+                enricher_model_tag(tg->model, tk, tg->mw, tg->mlab);
+        }
         while (i < tk->n) {
                 uint32_t a = 0;
                 size_t n, ln, next;
@@ -940,6 +1019,8 @@ static void scan(struct enricher_tag *tg, const struct enricher_tokens *tk,
                 next = rule_title(tg, tk, src, i, where);
                 if (!next)
                         next = rule_byline(tg, tk, src, i, where);
+                if (!next)
+                        next = rule_model(tg, tk, src, i, where);
                 if (next)
                         claimed_end = next;
                 i = next ? next : i + 1;

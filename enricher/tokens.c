@@ -22,16 +22,6 @@ void enricher_tokens_release(struct enricher_tokens *tk)
         memset(tk, 0, sizeof(*tk));
 }
 
-static uint64_t mix64(uint64_t x)
-{
-        x ^= x >> 30;
-        x *= 0xbf58476d1ce4e5b9ULL;
-        x ^= x >> 27;
-        x *= 0x94d049bb133111ebULL;
-        x ^= x >> 31;
-        return x;
-}
-
 uint64_t enricher_hash_bytes(const char *p, size_t n)
 {
         uint64_t h = 0xcbf29ce484222325ULL;
@@ -40,12 +30,7 @@ uint64_t enricher_hash_bytes(const char *p, size_t n)
                 h ^= (unsigned char)p[i];
                 h *= 0x100000001b3ULL;
         }
-        return mix64(h ^ n);
-}
-
-uint64_t enricher_hash_seq(uint64_t seq, uint64_t tokhash)
-{
-        return mix64(seq * 0x9e3779b97f4a7c15ULL + tokhash);
+        return enricher_mix64(h ^ n);
 }
 
 static enum cclass classify(int32_t cp)
@@ -228,10 +213,16 @@ void enricher_tokenize(struct enricher_tokens *tk, const char *s, size_t len)
         memset(&g, 0, sizeof(g));
         while (i < len) {
                 utf8proc_int32_t cp;
-                utf8proc_ssize_t k = utf8proc_iterate(
-                        p + i, (utf8proc_ssize_t)(len - i), &cp);
+                utf8proc_ssize_t k;
                 enum cclass cc;
 
+                if (p[i] < 0x80) { /* ASCII: most of the text */
+                        cp = p[i];
+                        k = 1;
+                } else {
+                        k = utf8proc_iterate(p + i,
+                                             (utf8proc_ssize_t)(len - i), &cp);
+                }
                 if (k <= 0) { /* invalid byte: a separator of one code point */
                         cp = 0xfffd;
                         k = 1;

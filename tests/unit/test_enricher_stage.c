@@ -245,5 +245,62 @@ Test(enricher_stage, keys_table)
 
         for (const struct vl_conf_key *k = enricher_keys; k->name; k++, n++)
                 cr_expect(strncmp(k->name, "enricher.", 9) == 0, "%s", k->name);
-        cr_expect_eq(n, 3);
+        cr_expect_eq(n, 4);
+}
+
+/* enricher.model: the statistical tagger finds a person no list knows,
+ * without a qid; without the model the same article has no such entity. */
+static json_t *enrich_with_model(char *model)
+{
+        struct enricher_conf c = cf;
+        struct vl_err err = {0};
+        void *st = NULL;
+        json_t *a = json_pack("{s:s,s:s,s:s}", "schema", "veille.article.v1",
+                              "id", "m1", "text",
+                              "Yesterday, Margaret Okonjo met the delegation "
+                              "in Abidjan. Okonjo said the talks went well.");
+
+        c.model = model;
+        cr_assert_eq(enricher_init(&st, &sc, &c, NULL, &err), VL_OK, "%s",
+                     err.msg);
+        cr_assert_eq(enricher_enrich_json(st, a, &err), VL_OK, "%s", err.msg);
+        enricher_destroy(st);
+        return a;
+}
+
+Test(enricher_stage, model_finds_unknown_names)
+{
+        char model[] = VL_SOURCE_DIR "/enricher/data/ner-model.bin";
+        json_t *with = enrich_with_model(model), *without;
+        json_t *p = entity(with, "Margaret Okonjo");
+
+        cr_assert_not_null(p, "%s", json_dumps(with, 0));
+        cr_expect_str_eq(json_string_value(json_object_get(p, "type")),
+                         "PER");
+        cr_expect(json_is_null(json_object_get(p, "qid")));
+        /* the surname alone, later, is the same person */
+        cr_expect_eq(json_integer_value(json_object_get(p, "count")), 2);
+        cr_expect_not_null(entity(with, "Abidjan"));
+        without = enrich_with_model(NULL);
+        cr_expect_null(entity(without, "Margaret Okonjo"));
+        cr_expect_not_null(entity(without, "Abidjan"));
+        json_decref(with);
+        json_decref(without);
+}
+
+Test(enricher_stage, bad_model_is_fatal)
+{
+        struct enricher_conf bad = cf;
+        struct vl_err err = {0};
+        void *st = NULL;
+        char notmodel[] = VL_SOURCE_DIR "/enricher/data/gazetteer.tsv";
+        char missing[] = "/nonexistent/ner-model.bin";
+
+        bad.model = notmodel;
+        cr_expect_eq(enricher_init(&st, &sc, &bad, NULL, &err), VL_FATAL);
+        cr_expect(strstr(err.msg, "not a veille NER model") != NULL, "%s",
+                  err.msg);
+        bad.model = missing;
+        cr_expect_eq(enricher_init(&st, &sc, &bad, NULL, &err), VL_FATAL);
+        cr_expect(strstr(err.msg, "ner-model.bin") != NULL, "%s", err.msg);
 }

@@ -1,0 +1,71 @@
+#ifndef VEILLE_ENRICHER_MODEL_H
+#define VEILLE_ENRICHER_MODEL_H
+/*
+ * The statistical tagger for names no list knows: a structured averaged
+ * perceptron over hashed features (word, neighbours, shape, affixes, line
+ * position), first-order Viterbi over 7 BIO tags. Trained by
+ * veille-enricher-train (bench/enricher/train.c) on corpora that may ship;
+ * the model file is enricher/data/ner-model.bin (see SOURCES.md).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include "veille/err.h"
+#include "enricher.h"
+
+/* O, then B and I of PER, ORG, LOC: tag 1 + 2 * type (+1 for I) */
+#define ENRICHER_NTAGS 7
+#define ENRICHER_TAG_O 0
+#define ENRICHER_NFEAT 20 /* feature templates per token */
+
+struct enricher_model {
+        uint64_t *key; /* feature hashes, 0 = empty slot */
+        float *w;      /* ENRICHER_NTAGS weights per slot */
+        float *u;      /* training only: sum of step * update */
+        size_t nslot, used;
+        float trans[ENRICHER_NTAGS + 1][ENRICHER_NTAGS]; /* row 7: start */
+        float utrans[ENRICHER_NTAGS + 1][ENRICHER_NTAGS];
+        uint64_t step; /* training: sequences seen */
+};
+
+/** Per-thread scratch of tagging and training. */
+struct enricher_model_work {
+        int32_t *f; /* ENRICHER_NFEAT slot indexes per token, -1 absent */
+        uint64_t *fh; /* the same as hashes (training inserts them) */
+        float *score;
+        uint8_t *bp, *pred;
+        size_t cap;
+};
+
+struct enricher_model *enricher_model_new(void);
+void enricher_model_destroy(struct enricher_model *m);
+void enricher_model_work_release(struct enricher_model_work *w);
+/** @brief Read a model file. @returns VL_OK or VL_FATAL with the reason. */
+enum vl_rc enricher_model_load(struct enricher_model **out, const char *path,
+                               struct vl_err *err);
+/** @brief Write the averaged weights, keeping the @p max_features features
+ * with the largest weights (0: all). */
+enum vl_rc enricher_model_save(const struct enricher_model *m,
+                               const char *path, size_t max_features,
+                               struct vl_err *err);
+/** @brief Best tag sequence for @p tk into @p out (tk->n entries). */
+void enricher_model_tag(const struct enricher_model *m,
+                        const struct enricher_tokens *tk,
+                        struct enricher_model_work *w, uint8_t *out);
+/** @brief One perceptron step on a sequence with gold tags @p gold.
+ * @returns the number of tokens that were tagged wrong. */
+size_t enricher_model_train(struct enricher_model *m,
+                            const struct enricher_tokens *tk,
+                            const uint8_t *gold,
+                            struct enricher_model_work *w);
+/** @returns the type of tag @p t (ENRICHER_PER...), or -1 for O. */
+static inline int enricher_tag_type(uint8_t t)
+{
+        return t == ENRICHER_TAG_O ? -1 : (t - 1) / 2;
+}
+/** @returns 1 when tag @p t is a B- tag. */
+static inline int enricher_tag_begin(uint8_t t)
+{
+        return t != ENRICHER_TAG_O && (t - 1) % 2 == 0;
+}
+
+#endif
