@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 #include "veille/buf.h"
 #include "veille/mem.h"
@@ -21,6 +23,8 @@ struct sink_jsonl {
         bool regular; /* fdatasync applies (not a pipe or terminal) */
         bool torn;    /* the last write was short: start with "\n" */
         struct vl_buf line;
+        long long size;      /* bytes in the file */
+        long long opened_at; /* when the file was first written, or 0 */
 };
 
 /* Write all of [p, p + n) in one write(2); a signal before anything was
@@ -112,6 +116,9 @@ struct sink_jsonl *sink_jsonl_open(const char *path, struct vl_err *err)
         j->regular = S_ISREG(st.st_mode);
         if (!j->regular)
                 return j;
+        j->size = (long long)st.st_size;
+        /* an old file's age counts from its last change */
+        j->opened_at = st.st_size > 0 ? (long long)st.st_mtime : 0;
         if (repair_tail(j, st.st_size, err))
                 goto fail;
         if (sync_dir(path, err))
@@ -159,6 +166,9 @@ enum vl_rc sink_jsonl_append(struct sink_jsonl *j, const json_t *ev,
                                   j->path, w, b->len);
         }
         j->torn = false;
+        j->size += (long long)b->len;
+        if (!j->opened_at)
+                j->opened_at = (long long)time(NULL);
         return VL_OK;
 }
 
@@ -184,4 +194,57 @@ void sink_jsonl_close(struct sink_jsonl *j)
         vl_buf_release(&j->line);
         free(j->path);
         free(j);
+}
+
+enum vl_rc sink_jsonl_rotate_due(struct sink_jsonl *j, long long max_bytes,
+                                 long long max_age, long long now,
+                                 struct vl_err *err)
+{
+        struct sink_jsonl *nj;
+        char stamp[32], *to = NULL;
+        struct tm tm;
+        time_t t = (time_t)now;
+        enum vl_rc rc = VL_OK;
+        int k;
+
+        if (!j->regular || j->size == 0 ||
+            !((max_bytes > 0 && j->size >= max_bytes) ||
+              (max_age > 0 && j->opened_at && now - j->opened_at >= max_age)))
+                return VL_OK;
+        /* every line in it was synced when it was appended: nothing to
+         * flush, and the rename is atomic, so a crash leaves either name */
+        gmtime_r(&t, &tm);
+        strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+        for (k = 0; k < 1000; k++) {
+                struct stat st;
+
+                free(to);
+                to = k ? vl_xasprintf("%s.%s.%d", j->path, stamp, k)
+                       : vl_xasprintf("%s.%s", j->path, stamp);
+                if (stat(to, &st) < 0 && errno == ENOENT)
+                        break;
+        }
+        if (rename(j->path, to) < 0) {
+                rc = vl_err_set(err, VL_RETRY, "cannot rotate '%s' to '%s': %s",
+                                j->path, to, strerror(errno));
+                goto out;
+        }
+        nj = sink_jsonl_open(j->path, err);
+        if (!nj) {
+                /* keep writing to the renamed file: nothing is lost */
+                rc = err ? (err->rc == VL_REJECT ? VL_RETRY : err->rc)
+                         : VL_RETRY;
+                if (err)
+                        err->rc = rc;
+                goto out;
+        }
+        /* swap the contents, so the caller's handle is the new file */
+        close(j->fd);
+        vl_buf_release(&j->line);
+        free(j->path);
+        *j = *nj;
+        free(nj);
+out:
+        free(to);
+        return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 #include "veille/err.h"
 #include "veille/out.h"
@@ -27,6 +28,8 @@ struct sink_conf {
         char *watches;      /* sink.watches: path, NULL or "" = none */
         char *watch_prefix; /* sink.watch.prefix: "veille.watch." */
         char *file;         /* sink.file: JSONL path, NULL or "" = off */
+        int64_t file_max_bytes; /* sink.file.max.bytes: 0 = no rotation */
+        int64_t file_max_age;   /* sink.file.max.age: seconds, 0 = none */
 };
 
 extern const struct vl_conf_key sink_keys[];
@@ -56,50 +59,98 @@ enum vl_rc sink_reload(void *state, struct vl_err *err);
 /** @brief Close everything; NULL is a no-op. */
 void sink_destroy(void *state);
 
-/* ---- watches (watch.c) ---- */
+/* ---- watches (watch.c); the language is described in docs/watches.md ---- */
 
-enum sink_term_kind {
-        SINK_TERM_TEXT, /* compared with an entity's name and mention texts */
-        SINK_TERM_QID,  /* "Q965": compared with an entity's Wikidata id */
+enum sink_node_kind {
+        SINK_N_AND,    /* every kid */
+        SINK_N_OR,     /* any kid */
+        SINK_N_NOT,    /* kids[0] does not hold */
+        SINK_N_TRUE,   /* a watch option ("duplicates:yes"): always holds */
+        SINK_N_ENTITY, /* an entity by qid, name or mention text */
+        SINK_N_TYPE,   /* an entity of a type (PER, ORG, LOC) */
+        SINK_N_TERM,   /* a word or phrase in the title and/or the text */
+        SINK_N_LANG,
+        SINK_N_SOURCE,
+        SINK_N_SITE,
+        SINK_N_WITHIN, /* published at most N seconds ago */
 };
 
-struct sink_term {
-        char *text;   /* as written in the file, for the match record */
-        char *folded; /* vl_text_fold(text); for a qid, "Q" and the digits */
-        enum sink_term_kind kind;
+enum sink_where { SINK_IN_ANY, SINK_IN_TITLE, SINK_IN_TEXT };
+
+struct sink_node {
+        enum sink_node_kind kind;
+        struct sink_node **kids; /* AND, OR, NOT */
+        int nkids;
+        char *text;         /* the value as written, for the match record */
+        char *key;          /* the compared form: folded, a qid, lowercased */
+        bool qid;           /* ENTITY: key is "Q" and digits */
+        double salience;    /* ENTITY, TYPE: salience must be above; < 0 any */
+        enum sink_where in; /* TERM */
+        char **toks;        /* TERM: its folded words, in order */
+        int ntoks;
+        long long within;   /* WITHIN: seconds */
+        int col;            /* where it was written, for messages */
 };
 
 struct sink_watch {
         char *name;
-        struct sink_term *terms;
-        int nterms;
+        struct sink_node *root;
+        char *query;              /* as written, without its comment */
         int line;                 /* where it was defined, for messages */
         bool suppress_duplicates; /* skip events with duplicate_of set */
 };
 
-/* One (term, watch) pair of the index, sorted by (kind, folded, watch,
- * term), so that an entity key finds every watch that names it with one
- * binary search whatever the number of watches. */
-struct sink_posting {
-        const char *folded; /* borrowed from the term */
-        enum sink_term_kind kind;
-        int watch;
-        int term;
+/* The index: each key an event can carry ("q" qid, "e" folded entity name
+ * or mention, "t" type, "w" folded word, "l" language, "s" source, "d"
+ * site) to the watches that cannot match without it. */
+struct sink_key {
+        char *key; /* NULL: free slot */
+        int *w;
+        int n;
 };
 
 struct sink_watchset {
         char *origin; /* file name, or what the text came from */
         struct sink_watch *w;
         int n;
-        struct sink_posting *idx;
-        int nidx;
+        struct sink_key *tab; /* open addressing, ntab a power of two */
+        size_t ntab;
+        size_t nkeys;
+        int *always; /* watches no key can rule out (NOT ..., within:...) */
+        int nalways;
+        bool words;  /* some watch has a TERM: the text must be tokenized */
+        unsigned *stamp; /* per-event candidate marks (matching scratch) */
+        unsigned epoch;
 };
 
-/* A term of a watch matched an entity of the event. */
+/* What matched: an entity (entity >= 0) or a word or phrase occurrence
+ * (entity < 0, at [start, end) code points in the title or text). */
 struct sink_hit {
         int watch;
-        int term;
-        int entity; /* index in the event's "entities" array */
+        const struct sink_node *leaf;
+        int entity; /* index in the event's "entities" array, or -1 */
+        enum sink_where in;
+        int start, end;
+};
+
+struct sink_tok {
+        size_t off; /* in sink_hits.arena */
+        size_t len;
+        int start, end; /* code points in the source string */
+};
+
+struct sink_toks {
+        struct sink_tok *v;
+        int n, cap;
+};
+
+struct sink_ent {
+        const char *type;
+        char *name; /* folded */
+        const char *qid;
+        double salience;
+        char **ments; /* folded mention texts */
+        int nments;
 };
 
 /* Per-event scratch, reused from one event to the next. */
@@ -107,12 +158,29 @@ struct sink_hits {
         struct sink_hit *v;
         int n;
         int cap;
+        /* the prepared event */
+        struct sink_ent *ents;
+        int nents, capents;
+        char *arena;
+        size_t narena, caparena;
+        struct sink_toks title, text;
+        /* the words of the event: open addressing on the folded word, each
+         * slot the first and last of its occurrences (title tokens, then
+         * text tokens numbered after them), chained in order by wnext */
+        struct sink_wslot { int head, tail; } *wtab;
+        size_t nwtab;
+        int *wnext;
+        int capwnext;
+        int *cand;
+        int ncand, capcand;
 };
 
-/** @brief Parse watches text: one "name: Term, Term, Q965" per line, '#'
- * starts a comment, blank lines are skipped. @p origin names the text in
- * messages ("watches.conf:12: ..."). @returns new set, or NULL with err set
- * (VL_REJECT) naming origin and line. */
+/** @brief Parse watches text: one "name: query" per line (docs/watches.md),
+ * '#' outside quotes starts a comment, blank lines are skipped. A query with
+ * no field, quote, parenthesis or AND/OR/NOT is the first form, "name: Term,
+ * Term, Q965": any of these entities. @p origin names the text in messages
+ * ("watches.conf:12:7: ..."). @returns new set, or NULL with err set
+ * (VL_REJECT) naming origin, line and column. */
 struct sink_watchset *sink_watchset_parse(const char *text, size_t len,
                                           const char *origin,
                                           struct vl_err *err);
@@ -130,16 +198,23 @@ void sink_watchset_destroy(struct sink_watchset *ws);
 int sink_watchset_find(const struct sink_watchset *ws, const char *name);
 
 /**
- * @brief Match the entities of an event (borrowed "entities" array; NULL or
- * a non-array matches nothing) against every watch. An entity is named by
- * its "name", each mention's "text" (both folded) and its "qid".
- * @param hits reset, then filled sorted by (watch, term, entity) without
- * repeats.
+ * @brief Match an enriched event (borrowed; fields of the wrong type read as
+ * absent) against the watches that the index leaves as candidates, at time
+ * @p now (seconds since the epoch, for within:). Watches that suppress
+ * duplicates are skipped for an event with duplicate_of set.
+ * @param hits reset, then filled sorted by watch, in the order the query
+ * names its conditions (lang:, source:, site: and within: too, with no
+ * place); a watch that matched on NOT alone gets one hit with leaf NULL.
  */
-void sink_watchset_match(const struct sink_watchset *ws,
-                         const json_t *entities, struct sink_hits *hits);
+void sink_watchset_match(struct sink_watchset *ws, const json_t *ev,
+                         long long now, struct sink_hits *hits);
 
 void sink_hits_release(struct sink_hits *hits);
+
+/** @brief Split @p s into folded words (vl_text_fold_cp(); letters, digits
+ * and marks make words, all else separates them), appended to @p toks, the
+ * bytes in @p h's arena. Offsets are in code points. */
+void sink_tokenize(const char *s, struct sink_hits *h, struct sink_toks *toks);
 
 /* ---- the JSONL file (jsonl.c) ---- */
 
@@ -162,6 +237,17 @@ enum vl_rc sink_jsonl_append(struct sink_jsonl *j, const json_t *ev,
 enum vl_rc sink_jsonl_sync(struct sink_jsonl *j, struct vl_err *err);
 
 const char *sink_jsonl_path(const struct sink_jsonl *j);
+
+/** @brief Rotate the file if it holds @p max_bytes or more (0: no limit),
+ * or if its first line was written @p max_age seconds or more before
+ * @p now (0: no limit): rename it to "<path>.<UTC time>" (".N" added if
+ * taken) and start a new file at the path. An empty file, a pipe or a
+ * terminal is never rotated. Call it between appends: every line of the
+ * renamed file is whole and synced. @returns VL_OK, or VL_RETRY (err set)
+ * when the rename or the new file fails (the handle still works). */
+enum vl_rc sink_jsonl_rotate_due(struct sink_jsonl *j, long long max_bytes,
+                                 long long max_age, long long now,
+                                 struct vl_err *err);
 
 /** @brief Close; NULL is a no-op. */
 void sink_jsonl_close(struct sink_jsonl *j);

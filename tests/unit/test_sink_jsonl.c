@@ -6,6 +6,8 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <time.h>
 #include <criterion/criterion.h>
 #include "sink/sink.h"
 
@@ -225,5 +227,113 @@ Test(sink_jsonl, pipe_needs_no_sync)
         cr_assert_not_null(j, "%s", err.msg);
         append(j, "{\"id\": \"a\"}");
         cr_expect_str_eq(sink_jsonl_path(j), "/dev/null");
+        sink_jsonl_close(j);
+}
+
+/* ---- rotation ---- */
+
+/* The rotated files of the test's directory ("events.jsonl.<time>..."),
+ * sorted; their contents concatenated in @p text; each removed. */
+static int rotated(char *text, size_t cap)
+{
+        struct dirent **names;
+        int n, i, k = 0;
+
+        text[0] = '\0';
+        n = scandir(dir, &names, NULL, alphasort);
+        cr_assert_geq(n, 0);
+        for (i = 0; i < n; i++) {
+                char p[512];
+                FILE *fp;
+                size_t len = strlen(text);
+
+                if (strncmp(names[i]->d_name, "events.jsonl.", 13) == 0) {
+                        snprintf(p, sizeof(p), "%s/%s", dir,
+                                 names[i]->d_name);
+                        fp = fopen(p, "rb");
+                        cr_assert_not_null(fp);
+                        len += fread(text + len, 1, cap - len - 1, fp);
+                        text[len] = '\0';
+                        fclose(fp);
+                        unlink(p);
+                        k++;
+                }
+                free(names[i]);
+        }
+        free(names);
+        return k;
+}
+
+static void rotate(struct sink_jsonl *j, long long bytes, long long age,
+                   long long now)
+{
+        struct vl_err err = { 0 };
+
+        cr_assert_eq(sink_jsonl_rotate_due(j, bytes, age, now, &err), VL_OK,
+                     "%s", err.msg);
+}
+
+Test(sink_jsonl, rotates_by_size_between_whole_lines)
+{
+        struct sink_jsonl *j = open_ok();
+        char old[4096];
+        size_t len;
+        char *now_text;
+        int i;
+
+        /* each line is 10 bytes: {"n":123}\n */
+        for (i = 0; i < 5; i++) {
+                char ev[32];
+
+                rotate(j, 25, 0, (long long)time(NULL));
+                snprintf(ev, sizeof(ev), "{\"n\":%d}", 100 + i);
+                append(j, ev);
+        }
+        /* 100 101 102 | 103 104 105... : rotated once the file held 30 */
+        cr_expect_eq(rotated(old, sizeof(old)), 1);
+        cr_expect_str_eq(old, "{\"n\":100}\n{\"n\":101}\n{\"n\":102}\n");
+        now_text = slurp(&len);
+        cr_expect_str_eq(now_text, "{\"n\":103}\n{\"n\":104}\n");
+        free(now_text);
+        cr_expect_str_eq(sink_jsonl_path(j), path);
+        sink_jsonl_close(j);
+}
+
+Test(sink_jsonl, rotates_by_age)
+{
+        struct sink_jsonl *j = open_ok();
+        long long t = (long long)time(NULL);
+        char old[4096];
+        size_t len;
+        char *now_text;
+
+        rotate(j, 0, 60, t + 3600); /* empty: never rotated */
+        append(j, "{\"n\":1}");
+        rotate(j, 0, 60, t + 30);
+        cr_expect_eq(rotated(old, sizeof(old)), 0, "rotated too early");
+        rotate(j, 0, 60, t + 61);
+        append(j, "{\"n\":2}");
+        rotate(j, 0, 60, t + 30); /* the new file's age counts anew */
+        cr_expect_eq(rotated(old, sizeof(old)), 1);
+        cr_expect_str_eq(old, "{\"n\":1}\n");
+        now_text = slurp(&len);
+        cr_expect_str_eq(now_text, "{\"n\":2}\n");
+        free(now_text);
+        sink_jsonl_close(j);
+}
+
+Test(sink_jsonl, rotation_names_never_collide)
+{
+        struct sink_jsonl *j = open_ok();
+        long long t = 1700000000;
+        char old[4096];
+
+        append(j, "{\"n\":1}");
+        rotate(j, 1, 0, t);
+        append(j, "{\"n\":2}");
+        rotate(j, 1, 0, t); /* the same second: "<path>.<time>.1" */
+        append(j, "{\"n\":3}");
+        cr_expect_eq(rotated(old, sizeof(old)), 2);
+        cr_expect_str_eq(old, "{\"n\":1}\n{\"n\":2}\n");
         sink_jsonl_close(j);
 }

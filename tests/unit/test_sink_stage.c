@@ -305,7 +305,7 @@ Test(sink_stage, bad_watches_stop_start_up)
         write_watches("ok: A\nbad name: B\n");
         cr_expect_eq(sink_init(&st, NULL, &cf, &m, &err), VL_REJECT);
         cr_expect_null(st);
-        cr_expect(strstr(err.msg, "watches.conf:2: invalid watch name "
+        cr_expect(strstr(err.msg, "watches.conf:2:1: invalid watch name "
                                   "'bad name'") != NULL,
                   "%s", err.msg);
 }
@@ -327,7 +327,7 @@ Test(sink_stage, reload_keeps_old_watches_on_error)
         init_ok();
         write_watches("niger: Niger\n\nRussia Watch: Russia\n");
         cr_expect_eq(sink_reload(st, &err), VL_REJECT);
-        cr_expect(strstr(err.msg, "watches.conf:3: invalid watch name") !=
+        cr_expect(strstr(err.msg, "watches.conf:3:1: invalid watch name") !=
                           NULL,
                   "%s", err.msg);
         process_ok(ev_sahel);
