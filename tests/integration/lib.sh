@@ -133,3 +133,18 @@ metric() {
   curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics" 2>/dev/null |
     awk -v m="$2" '$1 ~ "^"m"[{ ]" {print $2; found=1} END {if (!found) print 0}'
 }
+
+# publish_generated_pages N: a broker, the fixture server and a fetcher that
+# puts the N pages of the generated site on veille.pages before the test's
+# stages start (one fixture host serves them all: no politeness delay)
+publish_generated_pages() {
+  local n=$1
+  start_broker 4
+  start_fixture "$VL_SOURCE_DIR/deploy/samples/site"
+  echo "$BASE/_gen/$n/feed.rss interval=3600" >"$VL_TMP/sources.conf"
+  mkdir -p "$VL_TMP/state"
+  start_daemon fetcher --sources.file "$VL_TMP/sources.conf" --state.dir "$VL_TMP/state" \
+    --fetch.allow.private --fetch.host.delay.ms 0
+  wait_keys veille.pages "$n" 180 || fail "the fetcher did not publish $n pages"
+  log "$n pages on veille.pages"
+}

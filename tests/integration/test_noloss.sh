@@ -7,17 +7,8 @@ source "$(dirname "$0")/lib.sh"
 vl_init
 N=${VL_NOLOSS_ARTICLES:-3000}
 
-start_broker 4
-start_fixture "$VL_SOURCE_DIR/deploy/samples/site"
-echo "$BASE/_gen/$N/feed.rss interval=3600" >"$VL_TMP/sources.conf"
-mkdir -p "$VL_TMP/state"
-
-# all pages first, so that the kills land while the stages are busy
-# one fixture host serves every page: no politeness delay in this test
-start_daemon fetcher --sources.file "$VL_TMP/sources.conf" --state.dir "$VL_TMP/state" \
-  --fetch.allow.private --fetch.host.delay.ms 0
-wait_keys veille.pages "$N" 180 || fail "the fetcher did not publish $N pages"
-log "$N pages on veille.pages"
+# all pages first, so that the stages are busy when the test acts
+publish_generated_pages "$N"
 
 killed_mid=0
 start_daemon parser --metrics.listen 127.0.0.1:0
