@@ -50,4 +50,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
 }
 
-#include "fetcher_replay.h"
+#include "replay_main.h"

@@ -10,16 +10,14 @@
  * article, when there is one, must have valid UTF-8 text.
  *
  * With libFuzzer (clang -fsanitize=fuzzer,address -DVL_LIBFUZZER) this file
- * is the target; otherwise main() below replays the files and folders
+ * is the target; otherwise the main() of replay_main.h replays the files and folders
  * given as arguments (the seed corpus, in the test suite, under the
  * sanitizer build).
  */
-#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "parser.h"
 #include "veille/log.h"
 
@@ -76,80 +74,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
 }
 
-#ifndef VL_LIBFUZZER
-static int replay_file(const char *path)
-{
-        FILE *f = fopen(path, "rb");
-        uint8_t *buf = NULL;
-        size_t len = 0, cap = 0, k;
-
-        if (!f) {
-                perror(path);
-                return 1;
-        }
-        do {
-                if (cap - len < 4096) {
-                        cap = cap ? cap * 2 : 65536;
-                        buf = realloc(buf, cap);
-                        if (!buf)
-                                abort();
-                }
-                k = fread(buf + len, 1, cap - len, f);
-                len += k;
-        } while (k > 0);
-        fclose(f);
-        LLVMFuzzerTestOneInput(buf, len);
-        free(buf);
-        return 0;
-}
-
-static int replay(const char *path, int *count)
-{
-        struct stat st;
-        DIR *d;
-        struct dirent *de;
-        int rc = 0;
-
-        if (stat(path, &st) != 0) {
-                perror(path);
-                return 1;
-        }
-        if (!S_ISDIR(st.st_mode)) {
-                (*count)++;
-                return replay_file(path);
-        }
-        d = opendir(path);
-        if (!d) {
-                perror(path);
-                return 1;
-        }
-        while ((de = readdir(d))) {
-                char sub[4096];
-
-                if (de->d_name[0] == '.')
-                        continue;
-                snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-                rc |= replay(sub, count);
-        }
-        closedir(d);
-        return rc;
-}
-
-int main(int argc, char **argv)
-{
-        int rc = 0, count = 0;
-
-        if (argc < 2) {
-                fprintf(stderr, "usage: %s FILE|DIR...\n", argv[0]);
-                return 2;
-        }
-        for (int i = 1; i < argc; i++)
-                rc |= replay(argv[i], &count);
-        if (count == 0) {
-                fprintf(stderr, "%s: no input replayed\n", argv[0]);
-                return 1;
-        }
-        printf("%d inputs replayed\n", count);
-        return rc;
-}
-#endif
+#include "replay_main.h"

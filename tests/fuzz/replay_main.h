@@ -1,8 +1,8 @@
 /*
- * The replay main() of the fetcher's fuzz targets (fuzz_fetcher_*.c):
- * without libFuzzer (-DVL_LIBFUZZER), each target replays the files and
- * folders given as arguments (its seed corpus, in the test suite, under
- * the sanitizer build). Included once, by the target's .c file.
+ * The replay main() of every fuzz target (tests/fuzz/fuzz_*.c): without
+ * libFuzzer (-DVL_LIBFUZZER), a target replays the files and folders given
+ * as arguments (its seed corpus, in the test suite, under the sanitizer
+ * build). Included once, at the end of the target's .c file.
  */
 #ifndef VL_LIBFUZZER
 #include <dirent.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-static int fetcher_replay(const char *path, int *count)
+static int fuzz_replay(const char *path, int *count)
 {
         struct stat st;
         int rc = 0;
@@ -33,7 +33,7 @@ static int fetcher_replay(const char *path, int *count)
                         if (de->d_name[0] == '.')
                                 continue;
                         snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-                        rc |= fetcher_replay(sub, count);
+                        rc |= fuzz_replay(sub, count);
                 }
                 closedir(d);
                 return rc;
@@ -67,7 +67,7 @@ int main(int argc, char **argv)
                 return 2;
         }
         for (int i = 1; i < argc; i++)
-                rc |= fetcher_replay(argv[i], &count);
+                rc |= fuzz_replay(argv[i], &count);
         if (count == 0) {
                 fprintf(stderr, "%s: no input replayed\n", argv[0]);
                 return 1;
