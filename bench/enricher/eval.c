@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "veille/file.h"
 #include "veille/mem.h"
 #include "enricher.h"
 #include "enricher_eval.h"
@@ -29,28 +30,6 @@ struct run {
         struct enricher_span *pred;
         size_t cappred;
 };
-
-static char *slurp(const char *path, size_t *len)
-{
-        FILE *f = fopen(path, "rb");
-        char *buf = NULL;
-        size_t n = 0, cap = 0, r;
-
-        if (!f)
-                return NULL;
-        do {
-                if (n + 65536 + 1 > cap) {
-                        cap = (n + 65536 + 1) * 2;
-                        buf = vl_xrealloc(buf, cap);
-                }
-                r = fread(buf + n, 1, 65536, f);
-                n += r;
-        } while (r > 0);
-        fclose(f);
-        buf[n] = '\0';
-        *len = n;
-        return buf;
-}
 
 /* A language when neither the gold nor --lang gives one: which of the
  * French and English function words are more frequent. */
@@ -145,7 +124,7 @@ static void score(void *ctx, struct enricher_eval_docu *d)
 static int run_gold(struct run *r, const char *gold, const char *dir)
 {
         size_t len;
-        char *data = slurp(gold, &len), *line, *save = NULL;
+        char *data = vl_file_read(gold, &len, NULL), *line, *save = NULL;
         struct enricher_eval_docu d;
         int rc = 0;
 
@@ -181,7 +160,7 @@ static int run_gold(struct run *r, const char *gold, const char *dir)
                         size_t n;
 
                         free(d.text);
-                        d.text = slurp(path, &n);
+                        d.text = vl_file_read(path, &n, NULL);
                         if (!d.text) {
                                 fprintf(stderr, "%s: %s\n", path,
                                         strerror(errno));
@@ -234,7 +213,8 @@ static int load_gazetteer(struct enricher_gazetteer *gz, const char *path,
 {
         struct vl_err err = {0};
         size_t len, dlen = 0, olen = 0;
-        char *data = slurp(path, &len), *dl = drop ? slurp(drop, &dlen) : NULL;
+        char *data = vl_file_read(path, &len, NULL);
+        char *dl = drop ? vl_file_read(drop, &dlen, NULL) : NULL;
         char *out, *p;
 
         if (!data || (drop && !dl)) {
@@ -386,7 +366,7 @@ int main(int argc, char **argv)
         enricher_eval_init(&r.ev);
         if (conll) {
                 size_t len;
-                char *data = slurp(conll, &len);
+                char *data = vl_file_read(conll, &len, NULL);
 
                 if (!data) {
                         fprintf(stderr, "%s: %s\n", conll, strerror(errno));

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <sys/resource.h>
 #include <jansson.h>
+#include "veille/file.h"
 #include "veille/mem.h"
 #include "veille/conf.h"
 #include "enricher.h"
@@ -33,28 +34,6 @@ static double now(void)
 
         clock_gettime(CLOCK_MONOTONIC, &ts);
         return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-        FILE *f = fopen(path, "rb");
-        char *buf = NULL;
-        size_t n = 0, cap = 0, r;
-
-        if (!f)
-                return NULL;
-        do {
-                if (n + 65536 + 1 > cap) {
-                        cap = (n + 65536 + 1) * 2;
-                        buf = vl_xrealloc(buf, cap);
-                }
-                r = fread(buf + n, 1, 65536, f);
-                n += r;
-        } while (r > 0);
-        fclose(f);
-        buf[n] = '\0';
-        *len = n;
-        return buf;
 }
 
 struct article {
@@ -142,7 +121,7 @@ int main(int argc, char **argv)
         /* all the files end to end, then cut: articles of ~words words */
         for (int i = optind; i < argc; i++) {
                 size_t n;
-                char *s = slurp(argv[i], &n);
+                char *s = vl_file_read(argv[i], &n, NULL);
 
                 if (!s) {
                         fprintf(stderr, "%s: %s\n", argv[i], strerror(errno));

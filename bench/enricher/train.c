@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "veille/file.h"
 #include "veille/mem.h"
 #include "enricher.h"
 #include "enricher_eval.h"
@@ -80,28 +81,6 @@ static void labels(const struct enricher_tokens *tk, const struct doc *d,
         }
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-        FILE *f = fopen(path, "rb");
-        char *buf = NULL;
-        size_t n = 0, cap = 0, r;
-
-        if (!f)
-                return NULL;
-        do {
-                if (n + 65536 + 1 > cap) {
-                        cap = (n + 65536 + 1) * 2;
-                        buf = vl_xrealloc(buf, cap);
-                }
-                r = fread(buf + n, 1, 65536, f);
-                n += r;
-        } while (r > 0);
-        fclose(f);
-        buf[n] = '\0';
-        *len = n;
-        return buf;
-}
-
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -160,7 +139,7 @@ int main(int argc, char **argv)
         c.holdout = holdout;
         for (size_t k = 0; k < nfiles; k++) {
                 size_t len;
-                char *data = slurp(files[k], &len);
+                char *data = vl_file_read(files[k], &len, NULL);
 
                 if (!data) {
                         fprintf(stderr, "%s: %s\n", files[k], strerror(errno));

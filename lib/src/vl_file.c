@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "veille/buf.h"
 #include "veille/file.h"
 #include "veille/mem.h"
 
@@ -42,4 +43,16 @@ enum vl_rc vl_file_write_atomic(const char *path, const void *data,
 out:
         free(tmp);
         return rc;
+}
+
+char *vl_file_read(const char *path, size_t *len, struct vl_err *err)
+{
+        struct vl_buf b;
+
+        vl_buf_init(&b, 0);
+        if (vl_buf_read_file(&b, path, err) != VL_OK) {
+                vl_buf_release(&b);
+                return NULL;
+        }
+        return vl_buf_take(&b, len);
 }

@@ -1,7 +1,8 @@
 #ifndef VEILLE_FILE_H
 #define VEILLE_FILE_H
-/* Small files that other processes read while we write them (a port, a
- * bootstrap address): whole or not at all. See docs/internals/FILE.md. */
+/* Whole files: small ones that other processes read while we write them (a
+ * port, a bootstrap address), whole or not at all; and reading a file at
+ * once. See docs/internals/FILE.md. */
 #include <stddef.h>
 #include "veille/err.h"
 
@@ -16,5 +17,12 @@
  */
 enum vl_rc vl_file_write_atomic(const char *path, const void *data,
                                 size_t len, struct vl_err *err);
+
+/**
+ * @brief Read the whole of @p path ("-" is standard input).
+ * @returns new NUL-terminated contents (@p len set, if not NULL), or NULL
+ * with @p err (may be NULL) set when the file cannot be read.
+ */
+char *vl_file_read(const char *path, size_t *len, struct vl_err *err);
 
 #endif
