@@ -148,30 +148,15 @@ static void replay_one(const struct replay_conf *rc, struct vl_producer *p,
 
 static rd_kafka_t *consumer_new(const struct vl_conf *cf, struct vl_err *err)
 {
-        rd_kafka_conf_t *kc = rd_kafka_conf_new();
-        char errstr[256];
-        rd_kafka_t *rk;
+        /* a reader of the whole topic: no commits, told where it ends */
+        static const char *const forced[] = {
+                "group.id", "veille-replay",
+                "enable.auto.commit", "false",
+                "enable.partition.eof", "true",
+                NULL,
+        };
 
-        vl_kafka_conf_common(kc);
-        rd_kafka_conf_set(kc, "group.id", "veille-replay", errstr,
-                          sizeof(errstr));
-        rd_kafka_conf_set(kc, "enable.auto.commit", "false", errstr,
-                          sizeof(errstr));
-        rd_kafka_conf_set(kc, "enable.partition.eof", "true", errstr,
-                          sizeof(errstr));
-        if (vl_conf_kafka_apply(cf, kc, RD_KAFKA_CONSUMER, err) != VL_OK) {
-                rd_kafka_conf_destroy(kc);
-                return NULL;
-        }
-        rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, errstr, sizeof(errstr));
-        if (!rk) {
-                rd_kafka_conf_destroy(kc);
-                vl_err_set(err, VL_FATAL, "cannot create consumer: %s", errstr);
-                return NULL;
-        }
-        rd_kafka_set_log_queue(rk, NULL);
-        rd_kafka_poll_set_consumer(rk);
-        return rk;
+        return vl_consumer_new(cf, rd_kafka_conf_new(), forced, err);
 }
 
 /* Assign every partition of the topic from its beginning.

@@ -46,6 +46,37 @@ void vl_kafka_conf_common(rd_kafka_conf_t *kc)
         rd_kafka_conf_set(kc, "log.queue", "true", errstr, sizeof(errstr));
 }
 
+void vl_kafka_conf_pairs(rd_kafka_conf_t *kc, const char *const *kv)
+{
+        char errstr[128];
+
+        for (; kv && kv[0] && kv[1]; kv += 2)
+                rd_kafka_conf_set(kc, kv[0], kv[1], errstr, sizeof(errstr));
+}
+
+rd_kafka_t *vl_consumer_new(const struct vl_conf *cf, rd_kafka_conf_t *kc,
+                            const char *const *forced, struct vl_err *err)
+{
+        char errstr[512];
+        rd_kafka_t *rk;
+
+        vl_kafka_conf_common(kc);
+        if (vl_conf_kafka_apply(cf, kc, RD_KAFKA_CONSUMER, err) != VL_OK) {
+                rd_kafka_conf_destroy(kc);
+                return NULL;
+        }
+        vl_kafka_conf_pairs(kc, forced);
+        rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, errstr, sizeof(errstr));
+        if (!rk) {
+                rd_kafka_conf_destroy(kc);
+                vl_err_set(err, VL_FATAL, "cannot create consumer: %s", errstr);
+                return NULL;
+        }
+        rd_kafka_set_log_queue(rk, NULL);
+        rd_kafka_poll_set_consumer(rk);
+        return rk;
+}
+
 void vl_kafka_serve_logs(rd_kafka_t *rk)
 {
         rd_kafka_poll(rk, 0);

@@ -393,45 +393,29 @@ out:
 static rd_kafka_t *consumer_new(struct runner *r, struct vl_err *err)
 {
         rd_kafka_conf_t *kc = rd_kafka_conf_new();
-        rd_kafka_t *rk;
-        char errstr[512], client[96];
-        static const char *const defaults[][2] = {
-                /* stored only after the outputs are delivered; the stored
-                 * offsets are committed in the background */
-                {"enable.auto.offset.store", "false"},
-                {"enable.auto.commit", "true"},
+        char client[96];
+        const char *const defaults[] = {
+                "client.id", client,
+                "group.id", r->sc->group_id,
+                /* the stored offsets are committed in the background */
+                "enable.auto.commit", "true",
                 /* a crash repeats at most this much work */
-                {"auto.commit.interval.ms", "1000"},
+                "auto.commit.interval.ms", "1000",
                 /* a new group must not skip what was produced before it */
-                {"auto.offset.reset", "earliest"},
+                "auto.offset.reset", "earliest",
+                NULL,
+        };
+        /* whatever the user set, at-least-once needs manual stores: an
+         * offset is stored only after its outputs are delivered */
+        static const char *const forced[] = {
+                "enable.auto.offset.store", "false", NULL,
         };
 
-        vl_kafka_conf_common(kc);
         snprintf(client, sizeof(client), "veille-%s", r->st->name);
-        rd_kafka_conf_set(kc, "client.id", client, errstr, sizeof(errstr));
-        rd_kafka_conf_set(kc, "group.id", r->sc->group_id, errstr,
-                          sizeof(errstr));
-        for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
-                rd_kafka_conf_set(kc, defaults[i][0], defaults[i][1], errstr,
-                                  sizeof(errstr));
-        if (vl_conf_kafka_apply(r->cf, kc, RD_KAFKA_CONSUMER, err) != VL_OK) {
-                rd_kafka_conf_destroy(kc);
-                return NULL;
-        }
-        /* whatever the user set, at-least-once needs manual stores */
-        rd_kafka_conf_set(kc, "enable.auto.offset.store", "false", errstr,
-                          sizeof(errstr));
+        vl_kafka_conf_pairs(kc, defaults);
         rd_kafka_conf_set_rebalance_cb(kc, rebalance_cb);
         rd_kafka_conf_set_opaque(kc, r);
-        rk = rd_kafka_new(RD_KAFKA_CONSUMER, kc, errstr, sizeof(errstr));
-        if (!rk) {
-                rd_kafka_conf_destroy(kc);
-                vl_err_set(err, VL_FATAL, "cannot create consumer: %s", errstr);
-                return NULL;
-        }
-        rd_kafka_set_log_queue(rk, NULL);
-        rd_kafka_poll_set_consumer(rk);
-        return rk;
+        return vl_consumer_new(r->cf, kc, forced, err);
 }
 
 static int run_kafka(struct runner *r)

@@ -29,9 +29,13 @@ sink() {
     --metrics.listen 127.0.0.1:0
 }
 sink
+# stream only once the sink has its partitions, so that the events arrive
+# while it writes rather than as one backlog it clears in a flash
+assigned() { grep -q 'assigned' "$VL_TMP/sink.log"; }
+wait_until 60 assigned || fail "the sink got no partitions"
 ( for c in "$VL_TMP"/chunk.*; do
     kcat -P -b "$BOOT" -t veille.enriched -K $'\t' -l "$c" 2>>"$VL_TMP/kcat.log"
-    sleep 0.05
+    sleep 0.1
   done ) &
 STREAM=$!
 

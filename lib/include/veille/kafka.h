@@ -41,6 +41,23 @@ void vl_producer_destroy(struct vl_producer *p);
  * main thread), error_cb that stops the process on a fatal error.
  * @param kc borrowed. */
 void vl_kafka_conf_common(rd_kafka_conf_t *kc);
+/** @brief Set the NULL-terminated name/value pairs @p kv ({"name", "value",
+ * ..., NULL}) on @p kc (borrowed); they are our own, known-good settings. */
+void vl_kafka_conf_pairs(rd_kafka_conf_t *kc, const char *const *kv);
+
+/**
+ * @brief A consumer built from the configuration. @p kc (stolen, whatever
+ * the result) holds the caller's defaults and callbacks; the common settings
+ * (vl_kafka_conf_common) and the user's librdkafka properties go over them,
+ * then the pairs @p forced (may be NULL) that the caller's correctness
+ * depends on. Logs come to our thread and the main queue is forwarded to the
+ * consumer's, so rd_kafka_consumer_poll() serves everything.
+ * @returns the client, or NULL with err set (VL_REJECT for a bad property,
+ * VL_FATAL otherwise).
+ */
+rd_kafka_t *vl_consumer_new(const struct vl_conf *cf, rd_kafka_conf_t *kc,
+                            const char *const *forced, struct vl_err *err);
+
 /** @brief Serve librdkafka logs queued on @p rk (call from the main loop). */
 void vl_kafka_serve_logs(rd_kafka_t *rk);
 
