@@ -316,30 +316,6 @@ static json_t *matched_list(const struct sink_watch *w,
         return matched;
 }
 
-/* Append ,"article":<the input's bytes> to the record @p rec, a JSON object
- * made by vl_out_json_take(). Serialising the article again for each
- * matching watch was half of the sink's time (bench/sink/README.md); the
- * input is valid JSON (it was parsed), so its bytes are the article.
- * NEEDSWORK: this replaces rec->value, which vl_out owns (malloc'd); a
- * vl_out_json_take() that takes a member as raw JSON belongs in lib. */
-static void splice_article(struct vl_rec *rec, const char *art, size_t alen)
-{
-        static const char member[] = ",\"article\":";
-        size_t n = rec->len, k = sizeof(member) - 1;
-        char *v;
-
-        if (n < 2 || rec->value[n - 1] != '}')
-                return; /* not an object: cannot happen */
-        v = vl_xmalloc(n - 1 + k + alen + 1);
-        memcpy(v, rec->value, n - 1);
-        memcpy(v + n - 1, member, k);
-        memcpy(v + n - 1 + k, art, alen);
-        v[n - 1 + k + alen] = '}';
-        free(rec->value);
-        rec->value = v;
-        rec->len = n + k + alen;
-}
-
 /* One record per watch in @p hits (sorted by watch); @p art is the input's
  * bytes. */
 static void emit_matches(struct sink *s, json_t *ev, const char *id,
@@ -371,7 +347,7 @@ static void emit_matches(struct sink *s, json_t *ev, const char *id,
                 topic = vl_xasprintf("%s%s", s->prefix, w->name);
                 rec = vl_out_json_take(out, topic, id, SINK_MATCH_CE_TYPE,
                                        small);
-                splice_article(rec, art, alen);
+                vl_rec_json_append(rec, "article", art, alen);
                 free(topic);
                 if (s->matches)
                         atomic_fetch_add(s->matches, 1);

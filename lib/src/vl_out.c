@@ -86,6 +86,34 @@ void vl_rec_header(struct vl_rec *rec, const char *name, const char *value)
         rec->nhdrs++;
 }
 
+void vl_rec_json_append(struct vl_rec *rec, const char *name,
+                        const char *json, size_t n)
+{
+        size_t len = rec->len, klen = strlen(name);
+        char *v;
+
+        if (len < 2 || rec->value[len - 1] != '}')
+                return;
+        /* "{...}" -> "{...,"name":json}" ("{}" takes no comma) */
+        v = vl_xmalloc(len + klen + n + 5);
+        memcpy(v, rec->value, len - 1);
+        len--;
+        if (len > 1)
+                v[len++] = ',';
+        v[len++] = '"';
+        memcpy(v + len, name, klen);
+        len += klen;
+        v[len++] = '"';
+        v[len++] = ':';
+        memcpy(v + len, json, n);
+        len += n;
+        v[len++] = '}';
+        v[len] = '\0';
+        free(rec->value);
+        rec->value = v;
+        rec->len = len;
+}
+
 const char *vl_rec_header_get(const struct vl_rec *rec, const char *name)
 {
         for (int i = 0; i < rec->nhdrs; i++)

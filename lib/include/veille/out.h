@@ -56,6 +56,16 @@ struct vl_rec *vl_out_json_take(struct vl_out *out, const char *topic,
 struct vl_rec *vl_out_raw(struct vl_out *out, const char *topic,
                           const char *key, const void *value, size_t len);
 
+/**
+ * @brief Append member @p name (a plain key, no escaping needed) with the
+ * raw JSON value @p json (@p n bytes, trusted to be one valid JSON value,
+ * e.g. an input's own bytes) to a record whose value is a JSON object, so
+ * that a large value already serialised is not parsed and written again.
+ * A record whose value is not an object is left as it is.
+ */
+void vl_rec_json_append(struct vl_rec *rec, const char *name,
+                        const char *json, size_t n);
+
 /** @brief Add header @p name = @p value (both copied); silently ignored past
  * VL_OUT_MAX_HEADERS (a programmer error caught by assert in debug). */
 void vl_rec_header(struct vl_rec *rec, const char *name, const char *value);
