@@ -134,17 +134,24 @@ metric() {
     awk -v m="$2" '$1 ~ "^"m"[{ ]" {print $2; found=1} END {if (!found) print 0}'
 }
 
-# publish_generated_pages N: a broker, the fixture server and a fetcher that
-# puts the N pages of the generated site on veille.pages before the test's
-# stages start (one fixture host serves them all: no politeness delay)
-publish_generated_pages() {
-  local n=$1
+# start_generated_fetcher N DELAY_MS: a broker, the fixture server and a
+# fetcher that puts the N pages of the generated site on veille.pages, one
+# every DELAY_MS (the politeness delay of its one host)
+start_generated_fetcher() {
+  local n=$1 delay=$2
   start_broker 4
   start_fixture "$VL_SOURCE_DIR/deploy/samples/site"
   echo "$BASE/_gen/$n/feed.rss interval=3600" >"$VL_TMP/sources.conf"
   mkdir -p "$VL_TMP/state"
   start_daemon fetcher --sources.file "$VL_TMP/sources.conf" --state.dir "$VL_TMP/state" \
-    --fetch.allow.private --fetch.host.delay.ms 0
+    --fetch.allow.private --fetch.host.delay.ms "$delay"
+}
+
+# publish_generated_pages N: all N pages on veille.pages before the test's
+# stages start (no politeness delay)
+publish_generated_pages() {
+  local n=$1
+  start_generated_fetcher "$n" 0
   wait_keys veille.pages "$n" 180 || fail "the fetcher did not publish $n pages"
   log "$n pages on veille.pages"
 }
