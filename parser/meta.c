@@ -7,6 +7,7 @@
 #include <strings.h>
 #include <utf8proc.h>
 #include "veille/codec.h"
+#include "veille/lang.h"
 #include "veille/mem.h"
 #include "veille/url.h"
 #include "parser.h"
@@ -1019,21 +1020,21 @@ static void pick_lang(struct parser_meta *m, const struct scan *sc,
         };
         const char *v;
 
-        if (parser_lang_normalize(sc->html_lang, m->lang)) {
+        if (vl_lang_normalize(sc->html_lang, m->lang)) {
                 m->lang_source = PARSER_LANG_HTML;
                 return;
         }
         v = meta_any(sc, meta_lang);
-        if (parser_lang_normalize(v, m->lang) ||
-            parser_lang_normalize(ld->lang, m->lang)) {
+        if (vl_lang_normalize(v, m->lang) ||
+            vl_lang_normalize(ld->lang, m->lang)) {
                 m->lang_source = PARSER_LANG_META;
                 return;
         }
-        if (parser_lang_normalize(pg->content_language, m->lang)) {
+        if (vl_lang_normalize(pg->content_language, m->lang)) {
                 m->lang_source = PARSER_LANG_HTTP;
                 return;
         }
-        if (parser_lang_normalize(pg->source_lang, m->lang)) {
+        if (vl_lang_normalize(pg->source_lang, m->lang)) {
                 m->lang_source = PARSER_LANG_SOURCE;
                 return;
         }
@@ -1045,7 +1046,7 @@ void parser_meta_finish(struct parser_meta *m, const struct parser_page *pg,
                         const char *text, bool detect)
 {
         int strength = 0;
-        const char *d = parser_lang_detect(text, &strength);
+        const char *d = vl_lang_detect(text, &strength);
 
         (void)pg;
         if (!d)

@@ -7,8 +7,9 @@
  *   page.c     decode the page event (JSON, base64 body, size cap)
  *   charset.c  find the body's charset and convert it to valid UTF-8
  *   html.c     parse with libxml2's HTML parser; DOM helpers
- *   meta.c     title, authors, dates, lang, canonical, site, ... (jsonld.c,
- *              date.c and lang.c do the parts; lib's vl_date reads dates)
+ *   meta.c     title, authors, dates, lang, canonical, site, ... (jsonld.c
+ *              and date.c do the parts; lib's vl_date reads dates and
+ *              vl_lang guesses languages)
  *   extract.c  drop the boilerplate, find the main content, cut it in blocks
  *   article.c  put it together into the article JSON
  *   stage.c    the struct vl_stage callbacks and the configuration keys
@@ -195,19 +196,6 @@ bool parser_html_is_block(const xmlNode *n);
  */
 bool parser_date_parse(const char *s, int64_t now_ms,
                        char out[PARSER_DATE_LEN]);
-
-/* ------------------------------------------------------------------ lang.c */
-
-/** @brief "fr-FR", "fr_FR", "FR" -> "fr". @returns false when @p tag is not
- * a language tag. */
-bool parser_lang_normalize(const char *tag, char out[8]);
-/**
- * @brief Guess the language of @p text from the counts of very common words
- * (fr, en, es, pt, de, it) and from the script (ar).
- * @param strength if not NULL: how sure, 0 (no idea) to 100.
- * @returns a static "fr", "en", ... or NULL when there is too little text.
- */
-const char *parser_lang_detect(const char *text, int *strength);
 
 /* ---------------------------------------------------------------- jsonld.c */
 

@@ -38,7 +38,9 @@
 #include "veille/mem.h"
 
 #define COMP "devbroker"
-#define DEFAULT_TOPICS "veille.pages,veille.articles,veille.enriched,veille.dlq"
+#define DEFAULT_TOPICS \
+        "veille.pages,veille.articles,veille.enriched,veille.dlq," \
+        "veille.sources,veille.fetcher.state,veille.fingerprints"
 #define MAX_BROKERS 16
 #define MAX_PARTITIONS 1024
 #define MAX_TOPICS 256

@@ -74,6 +74,16 @@ create veille.articles $((7 * DAY))
 create veille.enriched $((30 * DAY))
 create veille.dlq $((30 * DAY))
 
+# State topics are compacted: the latest record per key is the state.
+# veille.sources: the fetchers' sources, keyed by site (a site's sources go
+# to one partition, so one fetcher owns the site); veille.fetcher.state:
+# each source's polling state, so that a site that moves to another fetcher
+# keeps its validators and schedule; veille.fingerprints: the enrichers'
+# near-duplicate fingerprints, read whole by every enricher.
+create veille.sources -1 --config cleanup.policy=compact
+create veille.fetcher.state -1 --config cleanup.policy=compact
+create veille.fingerprints $((14 * DAY)) --config cleanup.policy=compact,delete
+
 if [ -n "$watches" ]; then
         # "name: Term, Term" lines; '#' comments do not match the pattern.
         # Names are [a-z0-9_-]: splitting on blanks is safe.

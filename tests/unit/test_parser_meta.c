@@ -6,6 +6,7 @@
 #include <criterion/criterion.h>
 #include "veille/codec.h"
 #include "veille/mem.h"
+#include "veille/lang.h"
 #include "parser/parser.h"
 
 #define BODY "<p>Le gouvernement a annonc\xc3\xa9 mardi un plan de soutien " \
@@ -362,18 +363,18 @@ Test(parser_meta, detects_languages)
 {
         int strength;
 
-        cr_expect_str_eq(parser_lang_detect("Le ministre a annoncé que les "
+        cr_expect_str_eq(vl_lang_detect("Le ministre a annoncé que les "
                                             "élections auront lieu dans les "
                                             "délais prévus, selon la "
                                             "commission qui est chargée du "
                                             "scrutin et des listes.",
                                             &strength), "fr");
-        cr_expect_str_eq(parser_lang_detect("The minister said that the "
+        cr_expect_str_eq(vl_lang_detect("The minister said that the "
                                             "elections will be held on time, "
                                             "according to the commission "
                                             "which is in charge of the vote.",
                                             &strength), "en");
-        cr_expect_str_eq(parser_lang_detect("\xd9\x82\xd8\xa7\xd9\x84 "
+        cr_expect_str_eq(vl_lang_detect("\xd9\x82\xd8\xa7\xd9\x84 "
                                             "\xd8\xa7\xd9\x84\xd9\x88\xd8\xb2"
                                             "\xd9\x8a\xd8\xb1 \xd8\xa5\xd9\x86"
                                             " \xd8\xa7\xd9\x84\xd8\xa7\xd9\x86"
@@ -381,7 +382,7 @@ Test(parser_meta, detects_languages)
                                             "\xd8\xa7\xd8\xaa \xd8\xb3\xd8\xaa"
                                             "\xd8\xac\xd8\xb1\xd9\x8a",
                                             &strength), "ar");
-        cr_expect_null(parser_lang_detect("Bamako", &strength));
+        cr_expect_null(vl_lang_detect("Bamako", &strength));
         cr_expect_eq(strength, 0);
 }
 
@@ -389,15 +390,15 @@ Test(parser_meta, normalizes_lang_tags)
 {
         char out[8];
 
-        cr_assert(parser_lang_normalize("fr-FR", out));
+        cr_assert(vl_lang_normalize("fr-FR", out));
         cr_expect_str_eq(out, "fr");
-        cr_assert(parser_lang_normalize("EN_us", out));
+        cr_assert(vl_lang_normalize("EN_us", out));
         cr_expect_str_eq(out, "en");
-        cr_assert(parser_lang_normalize("fra", out));
+        cr_assert(vl_lang_normalize("fra", out));
         cr_expect_str_eq(out, "fr");
-        cr_expect_not(parser_lang_normalize("und", out));
-        cr_expect_not(parser_lang_normalize("x", out));
-        cr_expect_not(parser_lang_normalize("{{lang}}", out));
+        cr_expect_not(vl_lang_normalize("und", out));
+        cr_expect_not(vl_lang_normalize("x", out));
+        cr_expect_not(vl_lang_normalize("{{lang}}", out));
 }
 
 /* ---------------------------------------------------- the other fields */

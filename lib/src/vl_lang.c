@@ -1,12 +1,14 @@
 /* Language tags and a cheap language guess: counts of the most frequent
  * function words of each language, and the Arabic script. Enough to tell the
- * languages of the sources apart and to catch a wrong <html lang>; a real
- * identifier can replace parser_lang_detect() later. */
+ * languages of the sources apart and to catch a wrong <html lang>; the
+ * parser and the enricher (for articles that come without a language) share
+ * it. */
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 #include "veille/mem.h"
-#include "parser.h"
+#include "veille/lang.h"
+#include "veille/text.h"
 
 #define DETECT_BYTES 32768
 #define MIN_HITS 5
@@ -74,7 +76,7 @@ static const struct alias tag_aliases[] = {
         { NULL, NULL },
 };
 
-bool parser_lang_normalize(const char *tag, char out[8])
+bool vl_lang_normalize(const char *tag, char out[8])
 {
         char w[12];
         size_t k = 0;
@@ -105,7 +107,7 @@ bool parser_lang_normalize(const char *tag, char out[8])
         return true;
 }
 
-const char *parser_lang_detect(const char *text, int *strength)
+const char *vl_lang_detect(const char *text, int *strength)
 {
         size_t n = strlen(text);
         char *f, *p;
