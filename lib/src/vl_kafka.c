@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "veille/kafka.h"
+#include "veille/codec.h"
 #include "veille/daemon.h"
 #include "veille/log.h"
 #include "veille/mem.h"
@@ -140,6 +141,14 @@ fail:
 enum vl_rc vl_producer_send(struct vl_producer *p, const struct vl_rec *rec,
                             void *opaque, struct vl_err *err)
 {
+        return vl_producer_send_part(p, rec, RD_KAFKA_PARTITION_UA, opaque,
+                                     err);
+}
+
+enum vl_rc vl_producer_send_part(struct vl_producer *p,
+                                 const struct vl_rec *rec, int32_t partition,
+                                 void *opaque, struct vl_err *err)
+{
         for (;;) {
                 rd_kafka_headers_t *hdrs =
                         rd_kafka_headers_new((size_t)rec->nhdrs);
@@ -150,6 +159,7 @@ enum vl_rc vl_producer_send(struct vl_producer *p, const struct vl_rec *rec,
                                             rec->hdrs[i].value, -1);
                 kerr = rd_kafka_producev(
                         p->rk, RD_KAFKA_V_TOPIC(rec->topic),
+                        RD_KAFKA_V_PARTITION(partition),
                         RD_KAFKA_V_KEY(rec->key,
                                        rec->key ? strlen(rec->key) : 0),
                         RD_KAFKA_V_VALUE(rec->value, rec->len),
@@ -211,4 +221,39 @@ void vl_producer_destroy(struct vl_producer *p)
                 return;
         rd_kafka_destroy(p->rk);
         free(p);
+}
+
+json_t *vl_kafka_input_json(const rd_kafka_message_t *rkm, int64_t max_bytes)
+{
+        size_t keep = rkm->len;
+        rd_kafka_headers_t *hdrs = NULL;
+        json_t *in, *h = json_object();
+        char *b64;
+        rd_kafka_timestamp_type_t tstype;
+        int64_t ts = rd_kafka_message_timestamp(rkm, &tstype);
+
+        if (max_bytes >= 0 && keep > (size_t)max_bytes)
+                keep = (size_t)max_bytes;
+        if (!rd_kafka_message_headers(rkm, &hdrs) && hdrs) {
+                const char *name;
+                const void *v;
+                size_t n;
+
+                for (size_t i = 0;
+                     !rd_kafka_header_get_all(hdrs, i, &name, &v, &n); i++)
+                        json_object_set_new(h, name,
+                                            v ? json_stringn_nocheck(v, n)
+                                              : json_null());
+        }
+        b64 = vl_base64_encode(rkm->payload, keep, NULL);
+        in = json_pack("{s:s, s:i, s:I, s:I, s:o, s:o, s:s, s:I, s:b}",
+                       "topic", rd_kafka_topic_name(rkm->rkt), "partition",
+                       (int)rkm->partition, "offset", (json_int_t)rkm->offset,
+                       "timestamp", (json_int_t)ts, "key",
+                       rkm->key ? json_stringn_nocheck(rkm->key, rkm->key_len)
+                                : json_null(),
+                       "headers", h, "value_b64", b64, "value_bytes",
+                       (json_int_t)rkm->len, "truncated", keep < rkm->len);
+        free(b64);
+        return in;
 }

@@ -37,6 +37,9 @@ void vl_out_release(struct vl_out *out)
         vl_out_clear(out);
         free(out->ce_id_base);
         out->ce_id_base = NULL;
+        free(out->held);
+        out->held = NULL;
+        out->nheld = out->capheld = 0;
         free(out->recs);
         out->recs = NULL;
         out->cap = 0;
@@ -128,13 +131,22 @@ struct vl_rec *vl_out_json_take(struct vl_out *out, const char *topic,
 {
         char *s = json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(15));
         struct vl_rec *rec;
-        char now[32], *id;
 
         json_decref(data);
         if (!s)
                 s = vl_xstrdup("null");
-        rec = vl_out_raw(out, topic, key, s, strlen(s));
+        rec = vl_out_json_raw(out, topic, key, ce_type, s, strlen(s));
         free(s);
+        return rec;
+}
+
+struct vl_rec *vl_out_json_raw(struct vl_out *out, const char *topic,
+                               const char *key, const char *ce_type,
+                               const char *json, size_t n)
+{
+        struct vl_rec *rec = vl_out_raw(out, topic, key, json, n);
+        char now[32], *id;
+
         vl_time_rfc3339(now);
         /* deterministic per input and position, so that a re-delivered
          * input repeats the same ce_id (CloudEvents source+id dedup) */

@@ -14,6 +14,7 @@
 #include "veille/log.h"
 #include "veille/mem.h"
 #include "veille/offsets.h"
+#include "veille/ticket.h"
 
 #define F(x) offsetof(struct vl_stage_conf, x)
 /* What every daemon has, the fetcher included. */
@@ -72,6 +73,7 @@ struct runner {
         struct vl_producer *p;
         rd_kafka_t *c;
         struct vl_offsets *offs;
+        struct vl_tickets *tickets; /* outputs the stage delivers itself */
         struct vl_out out;
         struct vl_buf val;
         char ce_source[64];
@@ -118,38 +120,7 @@ static void free_hdr_copies(struct runner *r)
 /* The input as a dead-letter record describes it: enough to replay it. */
 static json_t *describe_input(struct runner *r, const rd_kafka_message_t *rkm)
 {
-        size_t keep = rkm->len;
-        rd_kafka_headers_t *hdrs = NULL;
-        json_t *in, *h = json_object();
-        char *b64;
-        rd_kafka_timestamp_type_t tstype;
-        int64_t ts = rd_kafka_message_timestamp(rkm, &tstype);
-
-        if (r->sc->dlq_max_input_bytes >= 0 &&
-            keep > (size_t)r->sc->dlq_max_input_bytes)
-                keep = (size_t)r->sc->dlq_max_input_bytes;
-        if (!rd_kafka_message_headers(rkm, &hdrs) && hdrs) {
-                const char *name;
-                const void *v;
-                size_t n;
-
-                for (size_t i = 0;
-                     !rd_kafka_header_get_all(hdrs, i, &name, &v, &n); i++)
-                        json_object_set_new(h, name,
-                                            v ? json_stringn_nocheck(v, n)
-                                              : json_null());
-        }
-        b64 = vl_base64_encode(rkm->payload, keep, NULL);
-        in = json_pack("{s:s, s:i, s:I, s:I, s:o, s:o, s:s, s:I, s:b}",
-                       "topic", rd_kafka_topic_name(rkm->rkt), "partition",
-                       (int)rkm->partition, "offset", (json_int_t)rkm->offset,
-                       "timestamp", (json_int_t)ts, "key",
-                       rkm->key ? json_stringn_nocheck(rkm->key, rkm->key_len)
-                                : json_null(),
-                       "headers", h, "value_b64", b64, "value_bytes",
-                       (json_int_t)rkm->len, "truncated", keep < rkm->len);
-        free(b64);
-        return in;
+        return vl_kafka_input_json(rkm, r->sc->dlq_max_input_bytes);
 }
 
 static void sleep_ms(struct runner *r, int64_t ms)
@@ -229,6 +200,7 @@ static void dispatch(struct runner *r, const rd_kafka_message_t *rkm)
                          err.msg);
                 atomic_fetch_add(r->m.errors, 1);
                 r->fatal = 1;
+                vl_tickets_bind(&r->out, NULL);
                 return;
         }
         if (rc == VL_REJECT) {
@@ -249,7 +221,8 @@ static void dispatch(struct runner *r, const rd_kafka_message_t *rkm)
         /* one extra count while sending, so that an early report cannot
          * complete the input before all its outputs are queued */
         inf = vl_offsets_track(r->offs, topic, rkm->partition, rkm->offset,
-                               r->out.n + 1);
+                               r->out.n + r->out.nheld + 1);
+        vl_tickets_bind(&r->out, inf);
         for (int i = 0; i < r->out.n; i++) {
                 if (vl_producer_send(r->p, &r->out.recs[i], inf, &err) !=
                     VL_OK) {
@@ -262,6 +235,40 @@ static void dispatch(struct runner *r, const rd_kafka_message_t *rkm)
 }
 
 /* ---- offsets ------------------------------------------------------------ */
+
+/* A ticket the stage settled (veille/ticket.h): produce what replaces it,
+ * then count it done. Not delivered while stopping: the input stays
+ * incomplete, its offset is not stored. */
+static void on_ticket(void *ctx, void *owner, bool ok, struct vl_out *instead)
+{
+        struct runner *r = ctx;
+        struct vl_inflight *inf = owner;
+        struct vl_err err = {0};
+
+        if (instead && inf && ok) {
+                vl_offsets_add(inf, instead->n);
+                for (int i = 0; i < instead->n; i++)
+                        if (vl_producer_send(r->p, &instead->recs[i], inf,
+                                             &err) != VL_OK) {
+                                VL_ERROR(r->st->name, "%s", err.msg);
+                                vl_offsets_done(r->offs, inf, 0);
+                                r->fatal = 1;
+                        }
+        }
+        if (instead) {
+                vl_out_release(instead);
+                free(instead);
+        }
+        if (!inf || (!ok && vl_daemon_stopping()))
+                return;
+        vl_offsets_done(r->offs, inf, ok);
+}
+
+static void take_tickets(struct runner *r)
+{
+        if (r->tickets)
+                vl_tickets_take(r->tickets, on_ticket, r);
+}
 
 static void on_complete(void *ctx, int64_t us)
 {
@@ -321,6 +328,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t kerr,
         /* revoked: deliver what is in flight and store its offsets while
          * they are still ours, then let the partitions go */
         VL_INFO(r->st->name, "revoking %d partition(s)", parts->cnt);
+        take_tickets(r);
         vl_producer_flush(r->p, (int)r->sc->drain_ms);
         store_offsets(r);
         if (!rd_kafka_assignment_lost(rk))
@@ -403,6 +411,12 @@ static rd_kafka_t *consumer_new(struct runner *r, struct vl_err *err)
                 "auto.commit.interval.ms", "1000",
                 /* a new group must not skip what was produced before it */
                 "auto.offset.reset", "earliest",
+                /* a broker that answers a fetch only at its deadline (the
+                 * mock cluster does, whatever arrives) costs each hop this
+                 * much: 100 ms instead of 500 keeps the demo well under
+                 * 2 s end to end (bench/sink/e2e-latency.sh); Kafka
+                 * answers as soon as data arrives either way */
+                "fetch.wait.max.ms", "100",
                 NULL,
         };
         /* whatever the user set, at-least-once needs manual stores: an
@@ -428,6 +442,8 @@ static int run_kafka(struct runner *r)
 
         snprintf(client, sizeof(client), "veille-%s", r->st->name);
         r->offs = vl_offsets_new();
+        r->tickets = vl_tickets_new();
+        r->out.tickets = r->tickets;
         r->p = vl_producer_new(r->cf, client, dr_cb, r, &err);
         if (!r->p)
                 goto fail;
@@ -457,6 +473,7 @@ static int run_kafka(struct runner *r)
 
                 vl_daemon_tick(&r->m);
                 vl_producer_poll(r->p, 0); /* delivery reports */
+                take_tickets(r);
                 store_offsets(r);
                 if (vl_daemon_take_reload() && r->st->reload) {
                         if (r->st->reload(r->state, &err) == VL_OK)
@@ -490,6 +507,12 @@ static int run_kafka(struct runner *r)
         VL_NOTICE(r->st->name, "stopping: delivering what is in flight");
         vl_daemon_notify("STOPPING=1\nSTATUS=draining");
         atomic_store(&r->m.ready, 0);
+        /* outputs the stage delivers itself (their dead letters are
+         * produced), then everything produced */
+        for (int64_t until = vl_time_mono_ms() + r->sc->drain_ms;
+             vl_tickets_pending(r->tickets) > 0 && vl_time_mono_ms() < until;)
+                vl_producer_poll(r->p, 50);
+        take_tickets(r);
         left = vl_producer_flush(r->p, (int)r->sc->drain_ms);
         if (left)
                 VL_WARN(r->st->name, "%d message(s) undelivered at stop: their "
@@ -532,6 +555,7 @@ int vl_stage_main(const struct vl_stage *st, int argc, char **argv)
         r.st = st;
         r.sc = &sc;
         r.cf = vl_conf_new(prog, st->summary);
+        sc.conf = r.cf;
         vl_conf_add_table(r.cf, vl_daemon_keys, &sc);
         vl_conf_add_table(r.cf, vl_stage_keys, &sc);
         if (st->keys)
@@ -559,6 +583,8 @@ int vl_stage_main(const struct vl_stage *st, int argc, char **argv)
         code = sc.file ? run_oneshot(&r) : run_kafka(&r);
         if (st->destroy)
                 st->destroy(r.state);
+        /* after destroy: the stage may settle its last tickets there */
+        vl_tickets_destroy(r.tickets);
 out:
         vl_out_release(&r.out);
         vl_buf_release(&r.val);

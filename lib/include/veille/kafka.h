@@ -6,6 +6,7 @@
 #include <librdkafka/rdkafka.h>
 #include "veille/conf.h"
 #include "veille/out.h"
+#include <jansson.h>
 #include "veille/err.h"
 
 /** @brief Called on the polling thread for every delivery report.
@@ -26,6 +27,11 @@ struct vl_producer *vl_producer_new(const struct vl_conf *cf,
  * stop was requested, with VL_RETRY. */
 enum vl_rc vl_producer_send(struct vl_producer *p, const struct vl_rec *rec,
                             void *opaque, struct vl_err *err);
+/** @brief vl_producer_send() to partition @p partition of the record's
+ * topic (RD_KAFKA_PARTITION_UA: the partitioner chooses). */
+enum vl_rc vl_producer_send_part(struct vl_producer *p,
+                                 const struct vl_rec *rec, int32_t partition,
+                                 void *opaque, struct vl_err *err);
 /** @brief Serve delivery reports and logs. */
 void vl_producer_poll(struct vl_producer *p, int timeout_ms);
 /** @returns the number of messages still undelivered after the flush. */
@@ -60,5 +66,10 @@ rd_kafka_t *vl_consumer_new(const struct vl_conf *cf, rd_kafka_conf_t *kc,
 
 /** @brief Serve librdkafka logs queued on @p rk (call from the main loop). */
 void vl_kafka_serve_logs(rd_kafka_t *rk);
+
+/** @brief A consumed record as a dead-letter record's input describes it
+ * (topic, partition, offset, timestamp, key, headers, value_b64 of at most
+ * @p max_bytes, -1: all; value_bytes, truncated). @returns new object. */
+json_t *vl_kafka_input_json(const rd_kafka_message_t *rkm, int64_t max_bytes);
 
 #endif

@@ -30,6 +30,11 @@ struct vl_out {
         int cap;
         const char *ce_source; /* borrowed: "urn:veille:parser" */
         char *ce_id_base;      /* "<topic>-<partition>-<offset>" of the input */
+        /* outputs the stage delivers itself (veille/ticket.h): the runner's
+         * inbox (NULL: none taken) and the tickets claimed for this input */
+        struct vl_tickets *tickets;
+        struct vl_ticket **held;
+        int nheld, capheld;
 };
 
 void vl_out_init(struct vl_out *out, const char *ce_source);
@@ -51,6 +56,12 @@ void vl_out_set_id_base(struct vl_out *out, const char *fmt, ...)
 struct vl_rec *vl_out_json_take(struct vl_out *out, const char *topic,
                                 const char *key, const char *ce_type,
                                 json_t *data);
+
+/** @brief vl_out_json_take() for a value already serialised: @p json
+ * (@p n bytes, copied) is trusted to be one JSON value. */
+struct vl_rec *vl_out_json_raw(struct vl_out *out, const char *topic,
+                               const char *key, const char *ce_type,
+                               const char *json, size_t n);
 
 /** @brief Add a raw record (value copied). Headers are added by the caller. */
 struct vl_rec *vl_out_raw(struct vl_out *out, const char *topic,

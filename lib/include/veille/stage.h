@@ -41,6 +41,9 @@ struct vl_stage_conf {
         int64_t retry_backoff_ms;
         /* one-shot mode (command line only) */
         char *file;
+        /* the whole configuration (Kafka properties included), for a stage
+         * that makes Kafka clients of its own; set by vl_stage_main() */
+        const struct vl_conf *conf;
 };
 
 struct vl_stage {

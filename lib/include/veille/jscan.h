@@ -1,0 +1,59 @@
+#ifndef VEILLE_JSCAN_H
+#define VEILLE_JSCAN_H
+/* A JSON object checked and split into its top-level members without
+ * building a tree, so that a stage can copy most of an input event through
+ * as bytes and decode only the members it reads. The checks are those of
+ * jansson's decoder (RFC 8259 grammar, UTF-8, escapes, no "\u0000", at most
+ * 2048 levels), except that duplicate keys are refused at the top level
+ * only and numbers are not range-checked (they are copied as written). */
+#include <stdbool.h>
+#include <stddef.h>
+#include "veille/buf.h"
+#include "veille/err.h"
+
+/** One member of an object, as bytes of the input. */
+struct vl_jmember {
+        const char *key;  /* between the quotes, escapes not decoded */
+        size_t klen;
+        const char *val;  /* the value as written (a string with quotes) */
+        size_t vlen;
+        const char *raw;  /* "key":value as written, for copying */
+        size_t rawlen;
+        bool escaped;     /* a string value with at least one escape */
+};
+
+struct vl_jobj {
+        struct vl_jmember *m;
+        size_t n, cap;
+};
+
+/**
+ * @brief Check that @p s (@p n bytes) is one JSON object (surrounding
+ * whitespace allowed) and list its members in @p o (reused; the members
+ * point into @p s).
+ * @returns VL_OK, or VL_REJECT with "reason at byte N" in @p err.
+ */
+enum vl_rc vl_jscan_object(const char *s, size_t n, struct vl_jobj *o,
+                           struct vl_err *err);
+void vl_jobj_release(struct vl_jobj *o);
+/** @returns the member whose key is @p key (no escapes in it), or NULL. */
+const struct vl_jmember *vl_jobj_get(const struct vl_jobj *o,
+                                     const char *key);
+/** @returns whether @p m is a JSON string. */
+static inline bool vl_jmember_is_string(const struct vl_jmember *m)
+{
+        return m && m->vlen >= 2 && m->val[0] == '"';
+}
+/**
+ * @brief The decoded bytes of string member @p m: a pointer into the input
+ * when it has no escapes (its length in @p len, not NUL-terminated), else
+ * decoded into @p scratch (reset first; NUL-terminated). The member must
+ * come from vl_jscan_object() (so the string is known to be valid).
+ */
+const char *vl_jmember_string(const struct vl_jmember *m,
+                              struct vl_buf *scratch, size_t *len);
+/** @brief Append @p s (@p n bytes of UTF-8) to @p b as a JSON string,
+ * quotes included; control characters, '"' and '\\' escaped. */
+void vl_json_put_string(struct vl_buf *b, const char *s, size_t n);
+
+#endif
