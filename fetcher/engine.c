@@ -54,6 +54,7 @@ struct engine_counters {
 
 struct fetcher_engine {
         const struct fetcher_conf *fc;
+        struct fetcher_group *g;      /* topic mode; NULL: sources.file */
         const struct vl_stage_conf *sc;
         struct vl_metrics *m;
         struct engine_counters c;
@@ -78,6 +79,14 @@ struct fetcher_engine {
 };
 
 static char settled_mark; /* the value of e->settled's entries */
+static char known_mark;   /* the value of a source's known ids */
+
+/* Topic mode: remember that @p id is settled for @p src, for its state. */
+static void know(struct fetcher_map *known, const char *id)
+{
+        if (known && known->n < FETCHER_KNOWN_MAX)
+                fetcher_map_put(known, id, &known_mark);
+}
 
 static void inc(atomic_ullong *c, unsigned long long n)
 {
@@ -169,6 +178,20 @@ static void drop_page(struct fetcher_engine *e, struct fetcher_page *pg)
         fetcher_page_destroy(pg);
 }
 
+/* A page given up before its record was delivered (a stop, a site that
+ * moves to another fetcher): not seen, and its feed's validators are
+ * forgotten, so that the next full read of the feed (here, or by the
+ * site's next owner, from the state) takes it again rather than a 304
+ * hiding it. */
+static void abandon_page(struct fetcher_engine *e, struct fetcher_page *pg)
+{
+        if (pg->src) {
+                fetcher_source_forget_validators(pg->src);
+                pg->src->dirty = true;
+        }
+        drop_page(e, pg);
+}
+
 static void drop_waiting(struct fetcher_engine *e)
 {
         struct fetcher_page *pg = e->waiting;
@@ -177,7 +200,7 @@ static void drop_waiting(struct fetcher_engine *e)
         while (pg) {
                 struct fetcher_page *next = pg->next;
 
-                drop_page(e, pg);
+                abandon_page(e, pg);
                 pg = next;
         }
 }
@@ -238,10 +261,7 @@ static void emit(struct fetcher_engine *e, struct fetcher_page *pg)
         } else {
                 VL_WARN("kafka", "cannot produce '%s': %s", pg->url, err.msg);
         }
-        /* not seen: the next full read of its feed takes it again */
-        if (pg->src)
-                fetcher_source_forget_validators(pg->src);
-        drop_page(e, pg);
+        abandon_page(e, pg); /* the next full read takes it again */
         return;
 out:
         vl_out_clear(&e->out);
@@ -322,7 +342,7 @@ static void page_done(struct fetcher_engine *e, struct fetcher_xfer *x)
         enum vl_rc rc;
 
         if (x->aborted) {
-                drop_page(e, pg); /* not seen: fetched again next time */
+                abandon_page(e, pg); /* fetched again next time */
                 return;
         }
         pg->status = x->status;
@@ -346,7 +366,7 @@ static void page_done(struct fetcher_engine *e, struct fetcher_xfer *x)
                 struct vl_err gave_up;
 
                 if (e->stopping) {
-                        drop_page(e, pg);
+                        abandon_page(e, pg);
                         return;
                 }
                 if (pg->attempts <= e->fc->retries) {
@@ -385,6 +405,10 @@ void fetcher_engine_on_delivery(void *ctx, void *opaque,
         struct vl_err err;
 
         (void)rkm;
+        if (e->g && opaque == (void *)e->g) {
+                fetcher_group_delivered(e->g, kerr);
+                return;
+        }
         if (!pg)
                 return;
         e->producing--;
@@ -393,15 +417,17 @@ void fetcher_engine_on_delivery(void *ctx, void *opaque,
                 inc(e->m->errors, 1);
                 VL_WARN("kafka", "cannot deliver the record of '%s': %s",
                         pg->url, rd_kafka_err2str(kerr));
-                if (pg->src)
-                        fetcher_source_forget_validators(pg->src);
-                drop_page(e, pg);
+                abandon_page(e, pg);
                 return;
         }
         if (e->seen && fetcher_seen_mark(e->seen, pg->id, pg->canonical,
                                          vl_time_now_ms(), &err) != VL_OK) {
                 inc(e->c.seen_errors, 1);
                 VL_ERROR("seen", "%s", err.msg);
+        }
+        if (e->g && pg->src && !pg->src->removed) {
+                know(&pg->src->known, pg->id);
+                pg->src->dirty = true;
         }
         inc(e->m->produced, 1);
         if (pg->dlq) {
@@ -473,11 +499,17 @@ static int64_t interval_ms(struct fetcher_engine *e,
         return ms - ms / 10 + (int64_t)(rnd(e) % (uint64_t)(ms / 5 + 1));
 }
 
+/* A poll that changes nothing but the time of the next one leaves the
+ * state clean: a new owner only polls such a source a little early. */
 static void schedule(struct fetcher_engine *e, struct fetcher_source *src,
                      int fresh, int64_t hint_s)
 {
+        int64_t cur = src->cur_interval_ms;
+
         src->next_poll_ms = vl_time_mono_ms() +
                             interval_ms(e, src, fresh, hint_s);
+        if (src->cur_interval_ms != cur || src->failures)
+                src->dirty = true;
 }
 
 static void feed_failed(struct fetcher_engine *e, struct fetcher_source *src,
@@ -498,16 +530,20 @@ static void feed_failed(struct fetcher_engine *e, struct fetcher_source *src,
 static void feed_ok(struct fetcher_engine *e, struct fetcher_source *src)
 {
         e->stats.feeds_ok++;
-        if (src->failures > 0)
+        if (src->failures > 0) {
                 VL_NOTICE("feed", "feed '%s' is back after %d failures",
                           src->url, src->failures);
+                src->dirty = true;
+        }
         src->failures = 0;
 }
 
 /* @returns 1 if a page was started, 0 if the item was skipped, -1 if the
- * seen store failed. */
+ * seen store failed. In topic mode, the id of an item already settled goes
+ * to @p known (may be NULL). */
 static int take_item(struct fetcher_engine *e, struct fetcher_source *src,
-                     const struct fetcher_feed *feed, struct fetcher_item *it)
+                     const struct fetcher_feed *feed, struct fetcher_item *it,
+                     struct fetcher_map *known)
 {
         struct fetcher_page *pg;
         struct vl_err err;
@@ -521,8 +557,14 @@ static int take_item(struct fetcher_engine *e, struct fetcher_source *src,
                          err.msg);
                 return 0;
         }
-        if (fetcher_map_get(&e->pages, pg->id) ||
-            fetcher_map_get(&e->settled, pg->id)) {
+        if (fetcher_map_get(&e->pages, pg->id)) {
+                fetcher_page_destroy(pg);
+                return 0;
+        }
+        /* a previous owner of the site settled it (topic mode) */
+        if (fetcher_map_get(&e->settled, pg->id) ||
+            fetcher_map_get(&src->known, pg->id)) {
+                know(known, pg->id);
                 fetcher_page_destroy(pg);
                 return 0;
         }
@@ -539,6 +581,7 @@ static int take_item(struct fetcher_engine *e, struct fetcher_source *src,
                 return -1;
         }
         if (found) {
+                know(known, pg->id);
                 fetcher_page_destroy(pg);
                 return 0;
         }
@@ -643,7 +686,8 @@ static void child_done(struct fetcher_engine *e, struct fetcher_xfer *x)
                         x->url, src->url, feed.nchildren);
         inc(e->c.feed_items, (unsigned long long)feed.n);
         for (i = 0; i < feed.n && !e->stopping; i++) {
-                int r = take_item(e, src, &feed, &feed.items[i]);
+                int r = take_item(e, src, &feed, &feed.items[i],
+                                  e->g ? &src->known : NULL);
 
                 if (r < 0)
                         free(fetcher_map_del(&src->children, x->url));
@@ -701,6 +745,7 @@ static void site_done(struct fetcher_engine *e, struct fetcher_source *src,
 static void feed_done(struct fetcher_engine *e, struct fetcher_xfer *x)
 {
         struct fetcher_source *src = x->priv;
+        struct fetcher_map known;
         struct fetcher_feed feed;
         struct vl_err err, perr;
         bool store_failed = false;
@@ -755,14 +800,24 @@ static void feed_done(struct fetcher_engine *e, struct fetcher_xfer *x)
                 }
         }
         inc(e->c.feed_items, (unsigned long long)feed.n);
+        /* topic mode: the known ids become those of this version of the
+         * feed (plus, as they are delivered, those of its new items) */
+        fetcher_map_init(&known);
         for (i = 0; i < feed.n && !e->stopping; i++) {
-                int r = take_item(e, src, &feed, &feed.items[i]);
+                int r = take_item(e, src, &feed, &feed.items[i],
+                                  e->g ? &known : NULL);
 
                 if (r < 0)
                         store_failed = true;
                 else
                         fresh += r;
         }
+        if (e->g && !store_failed && !e->stopping && !feed.nchildren) {
+                fetcher_map_release(&src->known, NULL);
+                src->known = known;
+                fetcher_map_init(&known);
+        }
+        fetcher_map_release(&known, NULL);
         /* the same validator as the one the server answered 304 with, over
          * new items: its validators are stale, stop trusting them */
         if (!src->stale_validators &&
@@ -775,6 +830,7 @@ static void feed_done(struct fetcher_engine *e, struct fetcher_xfer *x)
                         "off for it", src->url, fresh);
         }
         src->not_modified = 0;
+        src->dirty = true;
         /* keep the validators only if every item was considered: a 304
          * must never hide an item we skipped */
         if (!store_failed && !e->stopping) {
@@ -805,6 +861,7 @@ static void poll_feed(struct fetcher_engine *e, struct fetcher_source *src)
         struct fetcher_xfer *x = fetcher_xfer_new(
                 FETCHER_XFER_FEED, src->url, fetcher_source_ref(src));
 
+        VL_DEBUG("feed", "polling '%s'", src->url);
         /* conditional GET, but a full read after FEED_REVALIDATE_EVERY
          * 304s in a row (a server whose validators never change must not
          * hide new items forever), and never for a site's home page or a
@@ -881,6 +938,11 @@ struct fetcher_engine *fetcher_engine_new(const struct fetcher_conf *fc,
                 .max_crawl_delay_ms = fc->max_crawl_delay_s * 1000,
                 .max_host_failures = (int)fc->host_max_failures,
                 .host_pause_ms = fc->host_pause_ms,
+                .polite_key = fc->politeness_key &&
+                                              !strcmp(fc->politeness_key,
+                                                      "domain")
+                                      ? FETCHER_POLITE_DOMAIN
+                                      : FETCHER_POLITE_HOST,
                 .m = m,
         };
 
@@ -951,8 +1013,9 @@ static void swap_settings(struct fetcher_source *a, struct fetcher_source *b)
         b->line = t.line;
 }
 
-void fetcher_engine_set_sources(struct fetcher_engine *e,
-                                struct fetcher_sources *ss)
+void fetcher_engine_replace_sources(struct fetcher_engine *e,
+                                    fetcher_source_match_fn *match,
+                                    void *ctx, struct fetcher_sources *ss)
 {
         struct fetcher_sources next = { 0 };
         struct fetcher_map old;
@@ -960,8 +1023,14 @@ void fetcher_engine_set_sources(struct fetcher_engine *e,
         int i;
 
         fetcher_map_init(&old);
-        for (i = 0; i < e->sources.n; i++)
-                fetcher_map_put(&old, e->sources.v[i]->url, e->sources.v[i]);
+        for (i = 0; i < e->sources.n; i++) {
+                struct fetcher_source *o = e->sources.v[i];
+
+                if (!match || match(ctx, o))
+                        fetcher_map_put(&old, o->url, o);
+                else
+                        fetcher_sources_add_take(&next, fetcher_source_ref(o));
+        }
         for (i = 0; i < ss->n; i++) {
                 struct fetcher_source *s = ss->v[i];
                 struct fetcher_source *o = fetcher_map_del(&old, s->url);
@@ -972,19 +1041,80 @@ void fetcher_engine_set_sources(struct fetcher_engine *e,
                         fetcher_source_unref(s);
                         fetcher_sources_add_take(&next, fetcher_source_ref(o));
                 } else {
-                        s->next_poll_ms = now;
+                        /* a state taken over from a previous owner may
+                         * have set the next poll already */
+                        if (!s->next_poll_ms)
+                                s->next_poll_ms = now;
                         fetcher_sources_add_take(&next, s);
                 }
         }
         ss->n = 0;
         fetcher_sources_release(ss);
         for (i = 0; i < e->sources.n; i++)
-                if (fetcher_map_get(&old, e->sources.v[i]->url))
+                if (fetcher_map_get(&old, e->sources.v[i]->url) ==
+                    e->sources.v[i])
                         e->sources.v[i]->removed = true;
         fetcher_map_release(&old, NULL);
         fetcher_sources_release(&e->sources);
         e->sources = next;
         gauge(e->c.g_sources, (unsigned long long)e->sources.n);
+}
+
+void fetcher_engine_set_sources(struct fetcher_engine *e,
+                                struct fetcher_sources *ss)
+{
+        fetcher_engine_replace_sources(e, NULL, NULL, ss);
+}
+
+struct drop_ctx {
+        fetcher_source_match_fn *match;
+        void *ctx;
+};
+
+static bool xfer_of(void *ctx, const struct fetcher_xfer *x)
+{
+        struct drop_ctx *d = ctx;
+        const struct fetcher_source *src = NULL;
+
+        if (x->kind == FETCHER_XFER_FEED)
+                src = x->priv;
+        else if (x->kind == FETCHER_XFER_PAGE && x->priv)
+                src = ((const struct fetcher_page *)x->priv)->src;
+        return src && d->match(d->ctx, src);
+}
+
+void fetcher_engine_abort_sources(struct fetcher_engine *e,
+                                  fetcher_source_match_fn *match, void *ctx)
+{
+        struct drop_ctx d = { match, ctx };
+        struct fetcher_page **pp = &e->waiting;
+
+        /* no request to their sites from here on: another instance may own
+         * them in a moment (pages not delivered are not seen: the new
+         * owner fetches them) */
+        fetcher_http_abort_if(e->http, xfer_of, &d);
+        while (*pp) {
+                struct fetcher_page *pg = *pp;
+
+                if (pg->src && match(ctx, pg->src)) {
+                        *pp = pg->next;
+                        abandon_page(e, pg);
+                } else {
+                        pp = &pg->next;
+                }
+        }
+}
+
+const struct fetcher_sources *
+fetcher_engine_sources(const struct fetcher_engine *e)
+{
+        return &e->sources;
+}
+
+void fetcher_engine_set_group(struct fetcher_engine *e,
+                              struct fetcher_group *g)
+{
+        e->g = g;
 }
 
 enum vl_rc fetcher_engine_add_url(struct fetcher_engine *e, const char *url,
@@ -1117,6 +1247,8 @@ int fetcher_engine_run(struct fetcher_engine *e, bool once)
                 } else {
                         if (vl_daemon_take_reload())
                                 reload(e);
+                        if (e->g)
+                                fetcher_group_poll(e->g);
                         poll_due_feeds(e, now);
                         start_due_retries(e, now);
                         if (e->seen && now >= e->next_expire_ms)

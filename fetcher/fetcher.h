@@ -13,6 +13,7 @@
  * Dates (vl_date), UTF-8 repair and white space (vl_text) are lib's.
  *   engine.c   scheduling and delivery      fetcher_engine_*
  *   map.c      string-keyed hash table      fetcher_map_*
+ *   group.c    sources and state on Kafka   fetcher_group_*
  * Everything runs on the main thread except where a comment says otherwise.
  */
 #include <stdbool.h>
@@ -54,7 +55,14 @@ struct fetcher_conf {
         int64_t max_crawl_delay_s;
         int64_t host_max_failures;
         int64_t host_pause_ms;
+        char *politeness_key;    /* "host" or "domain" */
+        /* scale-out: sources from a topic, shared by a consumer group */
+        char *sources_topic;     /* NULL or "": sources.file mode */
+        char *sources_group;
+        char *state_topic;
+        int64_t state_interval_ms;
         /* command line only */
+        char *publish;           /* --sources.publish FILE */
         bool once;
         char *url;
         char *feed;
@@ -120,6 +128,11 @@ struct fetcher_source {
         enum fetcher_feed_type type;
         int64_t interval_s;      /* 0: poll.interval.s */
         int line;
+        /* topic mode: the site the source belongs to (the key of its records
+         * on the sources and state topics) and their partition; NULL / -1
+         * in sources.file mode */
+        char *key;
+        int32_t partition;
         /* engine state (main thread) */
         char *etag;              /* validators of the last good response */
         char *last_modified;
@@ -137,7 +150,15 @@ struct fetcher_source {
         int64_t cur_interval_ms; /* 0: not adapted yet */
         int not_modified;        /* 304s in a row */
         bool stale_validators;   /* caught answering 304 over new items */
+        /* topic mode: ids of the items of the feed's last version whose
+         * page is settled (id -> a mark), so that a new owner of the site
+         * does not publish them again; and whether the state changed since
+         * it was last published */
+        struct fetcher_map known;
+        bool dirty;
 };
+
+#define FETCHER_KNOWN_MAX 20000 /* ids kept per source in its state */
 
 struct fetcher_sources {
         struct fetcher_source **v;
@@ -170,6 +191,52 @@ enum vl_rc fetcher_sources_parse(struct fetcher_sources *ss, const char *text,
 /** @brief fetcher_sources_parse() on a whole file. */
 enum vl_rc fetcher_sources_load(struct fetcher_sources *ss, const char *path,
                                 struct vl_err *err);
+/** @brief Set one per-source option (interval, lang, site, tags, type) as
+ * written in the sources file. @returns VL_OK or VL_REJECT. */
+enum vl_rc fetcher_source_set(struct fetcher_source *s, const char *key,
+                              const char *val, struct vl_err *err);
+/** @brief VL_OK when @p url is an absolute http(s) URL, else VL_REJECT. */
+enum vl_rc fetcher_source_check_url(const char *url, struct vl_err *err);
+
+/** Politeness units: an origin's host name, or its registrable domain
+ * (a.example.co.uk and b.example.co.uk share example.co.uk). */
+enum fetcher_polite_key { FETCHER_POLITE_HOST = 0, FETCHER_POLITE_DOMAIN };
+
+/**
+ * @brief The site of @p url: its host, lowercase (an IP address as it is),
+ * or with FETCHER_POLITE_DOMAIN its registrable domain (public suffix list;
+ * a name under an unknown suffix counts the last label as the suffix).
+ * @returns new string, or NULL when @p url has no host.
+ */
+char *fetcher_site_key(const char *url, enum fetcher_polite_key mode);
+/** @brief The registrable domain of @p host (lowercase), or a copy of
+ * @p host when it is an IP address or a public suffix. @returns new. */
+char *fetcher_host_domain(const char *host);
+
+/**
+ * @brief The polling state of @p s as JSON (validators, adapted interval,
+ * next poll as a wall-clock time, failures, 304 count, the known item
+ * ids), for the state topic. @returns new object.
+ */
+json_t *fetcher_source_state(const struct fetcher_source *s);
+/** @brief Take the state @p st (borrowed; fetcher_source_state()'s form,
+ * as published by an earlier owner) into @p s. Unknown members are
+ * ignored; wrong types are skipped. */
+void fetcher_source_apply_state(struct fetcher_source *s, const json_t *st);
+/**
+ * @brief The sources of one site record of the sources topic:
+ * {"sources":[{"url":..,"type":..,"interval":..,"lang":..,"site":..,
+ * "tags":[..]}, ...]} (interval in seconds or with a unit, as in the file).
+ * A missing or empty array, or {"deleted":true}, gives no source.
+ * @returns VL_OK with the sources appended to @p ss, or VL_REJECT (nothing
+ * appended) with err set.
+ */
+enum vl_rc fetcher_sources_from_json(struct fetcher_sources *ss,
+                                     const json_t *site, struct vl_err *err);
+/** @brief One source as a member of a site record (inverse of the above).
+ * @returns new object. */
+json_t *fetcher_source_to_json(const struct fetcher_source *s);
+
 /** @brief Append @p s (stolen). */
 void fetcher_sources_add_take(struct fetcher_sources *ss,
                               struct fetcher_source *s);
@@ -368,6 +435,7 @@ struct fetcher_http_conf {
         int64_t max_crawl_delay_ms; /* cap on robots.txt Crawl-delay */
         int max_host_failures;      /* failures in a row pausing a host */
         int64_t host_pause_ms;      /* first pause, doubled each time */
+        enum fetcher_polite_key polite_key; /* hosts sharing a slot */
         struct vl_metrics *m;       /* NULL: no metrics */
 };
 
@@ -383,6 +451,10 @@ struct fetcher_xfer {
         enum fetcher_xfer_kind kind;
         char *url;
         char *if_none_match;     /* conditional GET, may be NULL */
+        char *hop_url;           /* http.c: the redirect being followed */
+        char **visited;          /* http.c: the URLs of the hops so far */
+        char *location;          /* http.c: a 3xx's target */
+        bool redirect_loop;      /* a redirect back to a URL of the chain */
         char *if_modified_since;
         void *priv;              /* the caller's */
         int child;               /* the caller's: 1 a sitemap of an index or
@@ -459,6 +531,12 @@ enum vl_rc fetcher_http_run(struct fetcher_http *h, int timeout_ms,
 void fetcher_http_abort_pending(struct fetcher_http *h);
 /** @brief End every transfer, started or not (aborted). */
 void fetcher_http_abort(struct fetcher_http *h);
+/** @brief End the transfers, started or not, for which @p match returns
+ * true (aborted; done is called for each). */
+void fetcher_http_abort_if(struct fetcher_http *h,
+                           bool (*match)(void *ctx,
+                                         const struct fetcher_xfer *x),
+                           void *ctx);
 int fetcher_http_active(const struct fetcher_http *h);
 int fetcher_http_pending(const struct fetcher_http *h);
 /** @brief The Sitemap lines of the cached robots.txt of @p url's origin
@@ -552,6 +630,28 @@ void fetcher_engine_set_seen(struct fetcher_engine *e, struct fetcher_seen *s);
  * schedule) and takes the new settings. */
 void fetcher_engine_set_sources(struct fetcher_engine *e,
                                 struct fetcher_sources *ss);
+/** Selects sources (the engine's, on the main thread). */
+typedef bool fetcher_source_match_fn(void *ctx,
+                                     const struct fetcher_source *s);
+/** @brief Replace the sources @p match selects (all with NULL) with those
+ * of @p ss (stolen, left empty); one known by URL keeps its state and
+ * takes the new settings; a new one is polled at its next_poll_ms (now when
+ * 0). Others are kept. Sources removed finish what they have in flight. */
+void fetcher_engine_replace_sources(struct fetcher_engine *e,
+                                    fetcher_source_match_fn *match,
+                                    void *ctx, struct fetcher_sources *ss);
+/** @brief Abort the feed and page transfers and the pending retries of the
+ * sources @p match selects (those pages are not marked seen); the sources
+ * stay (fetcher_engine_replace_sources() removes them). */
+void fetcher_engine_abort_sources(struct fetcher_engine *e,
+                                  fetcher_source_match_fn *match, void *ctx);
+/** @returns the engine's sources (borrowed; valid until the next change). */
+const struct fetcher_sources *
+fetcher_engine_sources(const struct fetcher_engine *e);
+struct fetcher_group;
+/** @brief Topic mode: serve @p g (borrowed) from the main loop. */
+void fetcher_engine_set_group(struct fetcher_engine *e,
+                              struct fetcher_group *g);
 /** @brief Fetch one page that comes from no feed. */
 enum vl_rc fetcher_engine_add_url(struct fetcher_engine *e, const char *url,
                                   struct vl_err *err);
@@ -591,5 +691,52 @@ void fetcher_engine_on_delivery(void *ctx, void *opaque,
                                 const rd_kafka_message_t *rkm);
 const struct fetcher_engine_stats *
 fetcher_engine_stats(const struct fetcher_engine *e);
+
+/* ----------------------------------------------------------------- group */
+
+/**
+ * @brief Topic mode: join consumer group sources.group on sources.topic.
+ * A partition assigned is read from its beginning together with the same
+ * partition of state.topic; once both are read to their end, its sites'
+ * sources (with the state their last owner published) go to @p e. A
+ * partition revoked takes its sources away from @p e, its transfers
+ * aborted and its state published first. Everything runs on the main
+ * thread, from fetcher_group_poll().
+ * @param cf, fc, sc, e, p, m borrowed; they must outlive the group. The
+ * producer's delivery reports must go to fetcher_engine_on_delivery().
+ * @returns new group, or NULL with err set (VL_REJECT: bad configuration,
+ * VL_FATAL otherwise).
+ */
+struct fetcher_group *fetcher_group_new(const struct vl_conf *cf,
+                                        const struct fetcher_conf *fc,
+                                        const struct vl_stage_conf *sc,
+                                        struct fetcher_engine *e,
+                                        struct vl_producer *p,
+                                        struct vl_metrics *m,
+                                        struct vl_err *err);
+/** @brief Serve rebalances and records, publish due states (never
+ * blocks, but in a rebalance). */
+void fetcher_group_poll(struct fetcher_group *g);
+/** @brief The delivery report of a state record (the engine passes them
+ * on: their opaque is the group). */
+void fetcher_group_delivered(struct fetcher_group *g,
+                             rd_kafka_resp_err_t kerr);
+/** @brief Publish every unpublished state, flush, leave the group. */
+void fetcher_group_close(struct fetcher_group *g);
+void fetcher_group_destroy(struct fetcher_group *g);
+/** @brief The state record of a site: {"schema":"veille.fetcher.state.v1",
+ * "site":key, "sources":{url: fetcher_source_state(), ...}} for the
+ * sources of @p ss whose key is @p key. @returns new object. */
+json_t *fetcher_group_state(const struct fetcher_sources *ss,
+                            const char *key);
+/**
+ * @brief --sources.publish: read the sources file @p path, group its
+ * sources by site (fetch.politeness.key), and publish one record a site
+ * to sources.topic: the sites that are new or changed, and a tombstone for
+ * each site of the topic that the file no longer has. @returns the exit
+ * code (0, 1, or 2 for a bad file).
+ */
+int fetcher_group_publish(const struct vl_conf *cf,
+                          const struct fetcher_conf *fc, const char *path);
 
 #endif

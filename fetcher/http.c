@@ -4,12 +4,19 @@
  * max_per_host transfers to a host and max_concurrent in all.
  *
  * Politeness lives in struct http_host: its robots.txt (fetched before
- * anything else, cached ROBOTS_TTL_MS), the time before which no request
- * may start (next_ms: the delay after each request's start and end,
- * Retry-After, a pause after repeated failures). A host whose queue waits
+ * anything else, cached ROBOTS_TTL_MS), and in its struct http_slot (the
+ * host itself, or its registrable domain): the transfers in flight and the
+ * time before which no request may start (next_ms: the delay after each
+ * request's start and end, Retry-After, a pause after repeated failures). A host whose queue waits
  * only for time sits in the timed list; one that may start now, in the
  * ready list. Hosts outlive their transfers (their robots.txt and delay
- * must), and are swept once idle and expired. */
+ * must), and are swept once idle and expired.
+ *
+ * Redirects are ours, not libcurl's: a 3xx ends the request, and the
+ * transfer joins the queue of the target's host, so that each hop is
+ * checked against that host's robots.txt and waits for its delay, like any
+ * other request to it (robots.txt requests themselves are followed by
+ * libcurl: RFC 9309 2.3.1.2). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -20,6 +27,7 @@
 #include "veille/codec.h"
 #include "veille/log.h"
 #include "veille/mem.h"
+#include "veille/net.h"
 #include "veille/text.h"
 #include "fetcher.h"
 
@@ -49,7 +57,8 @@ struct http_host {
         struct http_host *ready_next;
         bool timed;                /* in the timed list */
         struct http_host *timed_next;
-        int64_t next_ms;           /* monotonic: no request starts before */
+        struct http_slot *slot;    /* its politeness unit */
+        struct http_host *slot_next; /* the other hosts of the slot */
         int64_t delay_ms;          /* host_delay_ms or Crawl-delay */
         enum robots_state robots_state;
         struct fetcher_robots robots;
@@ -59,6 +68,17 @@ struct http_host {
         int failures;              /* retryable failures in a row */
         bool paused;
         bool web;                  /* http or https: robots.txt applies */
+};
+
+/* What politeness counts per: an origin (fetch.politeness.key=host, one
+ * host a slot), or a registrable domain (=domain: every origin of
+ * example.com shares one slot). Transfers in flight and the time before
+ * which none may start are the slot's; robots.txt stays per origin. */
+struct http_slot {
+        char *name;
+        int active;                /* transfers in flight, all its hosts */
+        int64_t next_ms;           /* monotonic: no request starts before */
+        struct http_host *hosts;   /* linked by slot_next */
 };
 
 struct http_counters {
@@ -78,6 +98,7 @@ struct fetcher_http {
         fetcher_http_done_fn *done;
         void *ctx;
         struct fetcher_map hosts;  /* name -> struct http_host */
+        struct fetcher_map slots;  /* name -> struct http_slot */
         struct fetcher_xfer *active_head; /* in libcurl's hands */
         struct fetcher_xfer *failed_head; /* ended before starting */
         struct fetcher_xfer *failed_tail;
@@ -116,10 +137,20 @@ struct fetcher_xfer *fetcher_xfer_new(enum fetcher_xfer_kind kind,
         return x;
 }
 
+static const char *cur_url(const struct fetcher_xfer *x)
+{
+        return x->hop_url ? x->hop_url : x->url;
+}
+
 void fetcher_xfer_destroy(struct fetcher_xfer *x)
 {
         if (!x)
                 return;
+        for (long i = 0; i < x->redirects && x->visited; i++)
+                free(x->visited[i]);
+        free(x->visited);
+        free(x->hop_url);
+        free(x->location);
         free(x->url);
         free(x->if_none_match);
         free(x->if_modified_since);
@@ -150,6 +181,11 @@ enum vl_rc fetcher_xfer_result(const struct fetcher_xfer *x,
                                   "unreachable (the host is disallowed "
                                   "meanwhile)",
                                   x->url);
+        if (x->robots_denied && x->hop_url)
+                return vl_err_set(err, VL_REJECT,
+                                  "cannot fetch '%s': its redirect to '%s' "
+                                  "is disallowed by robots.txt",
+                                  x->url, x->hop_url);
         if (x->robots_denied)
                 return vl_err_set(err, VL_REJECT,
                                   "cannot fetch '%s': disallowed by "
@@ -173,6 +209,11 @@ enum vl_rc fetcher_xfer_result(const struct fetcher_xfer *x,
                                   "cannot fetch '%s': not an http(s) URL (%s)",
                                   x->url, msg);
         case CURLE_TOO_MANY_REDIRECTS:
+                if (x->redirect_loop)
+                        return vl_err_set(err, VL_REJECT,
+                                          "cannot fetch '%s': redirect loop "
+                                          "after %ld redirects",
+                                          x->url, x->redirects);
                 return vl_err_set(err, VL_REJECT,
                                   "cannot fetch '%s': more than %ld redirects",
                                   x->url, HTTP_MAX_REDIRS);
@@ -213,57 +254,9 @@ enum vl_rc fetcher_xfer_result(const struct fetcher_xfer *x,
 
 /* ------------------------------------------------------- address check */
 
-static bool v4_blocked(uint32_t a)
-{
-        return (a >> 24) == 0 ||                  /* this network */
-               (a >> 24) == 10 ||                 /* private */
-               (a >> 24) == 127 ||                /* loopback */
-               (a & 0xffc00000u) == 0x64400000u || /* 100.64/10 shared */
-               (a & 0xffff0000u) == 0xa9fe0000u || /* 169.254/16 link */
-               (a & 0xfff00000u) == 0xac100000u || /* 172.16/12 */
-               (a & 0xffffff00u) == 0xc0000000u || /* 192.0.0/24 */
-               (a & 0xffffff00u) == 0xc0000200u || /* 192.0.2/24 doc */
-               (a & 0xffff0000u) == 0xc0a80000u || /* 192.168/16 */
-               (a & 0xfffe0000u) == 0xc6120000u || /* 198.18/15 bench */
-               (a & 0xffffff00u) == 0xc6336400u || /* 198.51.100/24 doc */
-               (a & 0xffffff00u) == 0xcb007100u || /* 203.0.113/24 doc */
-               (a & 0xf0000000u) == 0xe0000000u || /* multicast */
-               (a & 0xf0000000u) == 0xf0000000u;   /* reserved, broadcast */
-}
-
 bool fetcher_http_addr_blocked(const struct sockaddr *sa)
 {
-        if (sa->sa_family == AF_INET) {
-                struct sockaddr_in in;
-
-                memcpy(&in, sa, sizeof(in));
-                return v4_blocked(ntohl(in.sin_addr.s_addr));
-        }
-        if (sa->sa_family == AF_INET6) {
-                static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0,
-                                                          0, 0, 0, 0, 0xff,
-                                                          0xff };
-                static const unsigned char nat64[12] = { 0, 0x64, 0xff, 0x9b };
-                static const unsigned char zero[12];
-                struct sockaddr_in6 in6;
-                const unsigned char *b;
-                uint32_t v4;
-
-                memcpy(&in6, sa, sizeof(in6));
-                b = in6.sin6_addr.s6_addr;
-                v4 = (uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 |
-                     (uint32_t)b[14] << 8 | b[15];
-                if (!memcmp(b, mapped, 12) || !memcmp(b, nat64, 12) ||
-                    !memcmp(b, zero, 12)) /* ::a.b.c.d, ::1 and :: too */
-                        return v4_blocked(v4);
-                return (b[0] & 0xfe) == 0xfc ||                 /* ULA */
-                       (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) || /* link */
-                       (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) || /* site */
-                       b[0] == 0xff ||                          /* mcast */
-                       (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d &&
-                        b[3] == 0xb8);                          /* doc */
-        }
-        return true; /* neither IPv4 nor IPv6: not the web */
+        return vl_net_addr_blocked(sa);
 }
 
 static curl_socket_t on_opensocket(void *ud, curlsocktype purpose,
@@ -428,14 +421,19 @@ static CURLcode setup(struct fetcher_http *h, struct fetcher_xfer *x)
                         goto fail;
                 x->hdrs = l;
         }
-        SETOPT(easy, CURLOPT_URL, x->url);
+        SETOPT(easy, CURLOPT_URL, cur_url(x));
         SETOPT(easy, CURLOPT_PRIVATE, (void *)x);
         SETOPT(easy, CURLOPT_NOSIGNAL, 1L);
         SETOPT(easy, CURLOPT_PROTOCOLS_STR, "http,https");
         SETOPT(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-        SETOPT(easy, CURLOPT_FOLLOWLOCATION, 1L);
-        SETOPT(easy, CURLOPT_MAXREDIRS, HTTP_MAX_REDIRS);
-        SETOPT(easy, CURLOPT_AUTOREFERER, 1L);
+        if (x->kind == FETCHER_XFER_ROBOTS) {
+                SETOPT(easy, CURLOPT_FOLLOWLOCATION, 1L);
+                SETOPT(easy, CURLOPT_MAXREDIRS, HTTP_MAX_REDIRS);
+        }
+        if (x->hop_url && x->redirects > 0)
+                SETOPT(easy, CURLOPT_REFERER,
+                       x->redirects > 1 ? x->visited[x->redirects - 2]
+                                        : x->url);
         SETOPT(easy, CURLOPT_CONNECTTIMEOUT_MS, (long)hc->connect_timeout_ms);
         SETOPT(easy, CURLOPT_TIMEOUT_MS, (long)hc->timeout_ms);
         SETOPT(easy, CURLOPT_ACCEPT_ENCODING, "");
@@ -464,8 +462,16 @@ static void collect(struct fetcher_xfer *x)
 
         if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &l) == CURLE_OK)
                 x->status = l;
-        if (curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &l) == CURLE_OK)
+        if (x->kind == FETCHER_XFER_ROBOTS &&
+            curl_easy_getinfo(easy, CURLINFO_REDIRECT_COUNT, &l) == CURLE_OK)
                 x->redirects = l;
+        if (x->kind != FETCHER_XFER_ROBOTS && x->code == CURLE_OK &&
+            (x->status == 301 || x->status == 302 || x->status == 303 ||
+             x->status == 307 || x->status == 308) &&
+            curl_easy_getinfo(easy, CURLINFO_REDIRECT_URL, &s) == CURLE_OK &&
+            s)
+                x->location = vl_xstrdup(s);
+        s = NULL;
         if (curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &s) == CURLE_OK &&
             s)
                 x->final_url = vl_utf8_repair(s, strlen(s), NULL);
@@ -543,7 +549,7 @@ static bool robots_due(const struct fetcher_http *h,
 static bool host_has_work(const struct fetcher_http *h,
                           const struct http_host *hh)
 {
-        return hh->head && hh->active < h->hc.max_per_host &&
+        return hh->head && hh->slot->active < h->hc.max_per_host &&
                hh->robots_state != ROBOTS_FETCHING;
 }
 
@@ -581,8 +587,8 @@ static void timed_add(struct fetcher_http *h, struct http_host *hh)
                 hh->timed_next = h->timed_head;
                 h->timed_head = hh;
         }
-        if (hh->next_ms < h->timed_min_ms)
-                h->timed_min_ms = hh->next_ms;
+        if (hh->slot->next_ms < h->timed_min_ms)
+                h->timed_min_ms = hh->slot->next_ms;
 }
 
 /* Put @p hh where it belongs: ready, timed, or nowhere (nothing queued, or
@@ -592,7 +598,7 @@ static void host_wake(struct fetcher_http *h, struct http_host *hh,
 {
         if (hh->ready || !host_has_work(h, hh))
                 return;
-        if (now < hh->next_ms)
+        if (now < hh->slot->next_ms)
                 timed_add(h, hh);
         else if (!hh->timed)
                 ready_push(h, hh);
@@ -611,15 +617,15 @@ static void timed_scan(struct fetcher_http *h, int64_t now)
         while (*pp) {
                 struct http_host *hh = *pp;
 
-                if (hh->next_ms <= now || !host_has_work(h, hh)) {
+                if (hh->slot->next_ms <= now || !host_has_work(h, hh)) {
                         *pp = hh->timed_next;
                         hh->timed = false;
                         hh->timed_next = due;
                         due = hh;
                         continue;
                 }
-                if (hh->next_ms < h->timed_min_ms)
-                        h->timed_min_ms = hh->next_ms;
+                if (hh->slot->next_ms < h->timed_min_ms)
+                        h->timed_min_ms = hh->slot->next_ms;
                 pp = &hh->timed_next;
         }
         while (due) {
@@ -631,13 +637,36 @@ static void timed_scan(struct fetcher_http *h, int64_t now)
         }
 }
 
-static void host_free(void *val)
+/* Wake every host of @p sl: a request of one of them ended. */
+static void slot_wake(struct fetcher_http *h, struct http_slot *sl,
+                      int64_t now)
 {
-        struct http_host *hh = val;
+        for (struct http_host *hh = sl->hosts; hh; hh = hh->slot_next)
+                host_wake(h, hh, now);
+}
 
+static void host_free_in(struct fetcher_http *h, struct http_host *hh)
+{
+        struct http_slot *sl = hh->slot;
+        struct http_host **pp = &sl->hosts;
+
+        while (*pp != hh)
+                pp = &(*pp)->slot_next;
+        *pp = hh->slot_next;
+        if (!sl->hosts) {
+                if (h)
+                        fetcher_map_del(&h->slots, sl->name);
+                free(sl->name);
+                free(sl);
+        }
         fetcher_robots_release(&hh->robots);
         free(hh->name);
         free(hh);
+}
+
+static void host_free(void *val)
+{
+        host_free_in(NULL, val);
 }
 
 static void set_paused_gauge(struct fetcher_http *h)
@@ -662,7 +691,7 @@ static void sweep_pick(void *ctx, const char *key, void *val)
          * is over: it starts afresh if it comes back */
         if (!hh->active && !hh->head && !hh->ready && !hh->timed &&
             hh->robots_state != ROBOTS_FETCHING &&
-            sw->now >= hh->robots_expires_ms && sw->now >= hh->next_ms)
+            sw->now >= hh->robots_expires_ms && sw->now >= hh->slot->next_ms)
                 sw->v[sw->n++] = hh;
 }
 
@@ -681,7 +710,7 @@ static void sweep(struct fetcher_http *h, int64_t now)
                 if (sw.v[i]->paused)
                         h->paused--;
                 fetcher_map_del(&h->hosts, sw.v[i]->name);
-                host_free(sw.v[i]);
+                host_free_in(h, sw.v[i]);
         }
         set_paused_gauge(h);
         free(sw.v);
@@ -731,7 +760,7 @@ static void host_account(struct fetcher_http *h, struct http_host *hh,
 
                 if (ms > RETRY_AFTER_MAX_MS)
                         ms = RETRY_AFTER_MAX_MS;
-                later(&hh->next_ms, now + ms);
+                later(&hh->slot->next_ms, now + ms);
                 inc(h->c.retry_after);
                 VL_INFO("http", "host '%s' asks to wait %lld s (HTTP %ld)",
                         hh->name, (long long)(ms / 1000), x->status);
@@ -758,7 +787,7 @@ static void host_account(struct fetcher_http *h, struct http_host *hh,
                         pause *= 2;
                 if (pause > MAX_PAUSE_MS)
                         pause = MAX_PAUSE_MS;
-                later(&hh->next_ms, now + pause);
+                later(&hh->slot->next_ms, now + pause);
                 inc(h->c.host_pauses);
                 if (!hh->paused) {
                         hh->paused = true;
@@ -788,9 +817,10 @@ static void detach(struct fetcher_http *h, struct fetcher_xfer *x)
         x->elapsed_ms = now - x->started_ms;
         x->host = NULL;
         hh->active--;
+        hh->slot->active--;
         h->active--;
         /* the delay runs from the end of the request too */
-        later(&hh->next_ms, now + hh->delay_ms);
+        later(&hh->slot->next_ms, now + hh->delay_ms);
         host_account(h, hh, x, now);
 }
 
@@ -866,13 +896,79 @@ static void robots_done(struct fetcher_http *h, struct http_host *hh,
         if (cd > h->hc.max_crawl_delay_ms)
                 cd = h->hc.max_crawl_delay_ms;
         hh->delay_ms = cd > h->hc.host_delay_ms ? cd : h->hc.host_delay_ms;
-        later(&hh->next_ms, now + hh->delay_ms);
+        later(&hh->slot->next_ms, now + hh->delay_ms);
 out:
         fetcher_xfer_destroy(x);
-        host_wake(h, hh, now);
+        slot_wake(h, hh->slot, now);
 }
 
-/* A transfer that libcurl had ends: to the caller, or to robots_done. */
+static bool is_web_url(const char *u)
+{
+        return !strncasecmp(u, "http://", 7) || !strncasecmp(u, "https://", 8);
+}
+
+/* Forget the response of a hop, before the next one. */
+static void reset_response(struct fetcher_xfer *x)
+{
+        x->code = CURLE_OK;
+        x->status = 0;
+        x->errbuf[0] = '\0';
+        vl_buf_reset(&x->body);
+        free(x->final_url);
+        free(x->content_type);
+        free(x->etag);
+        free(x->last_modified);
+        free(x->content_encoding);
+        x->final_url = x->content_type = x->etag = NULL;
+        x->last_modified = x->content_encoding = NULL;
+        x->retry_after_s = -1;
+        x->max_age_s = -1;
+        x->too_big = false;
+        x->blocked = false;
+}
+
+/* A 3xx with a Location: queue the next hop with its host, or end the
+ * transfer with an error (too many hops, a loop, not http(s)). @returns
+ * true when the transfer goes on. */
+static bool follow(struct fetcher_http *h, struct fetcher_xfer *x)
+{
+        char *to = x->location;
+
+        x->location = NULL;
+        if (x->redirects >= HTTP_MAX_REDIRS) {
+                x->code = CURLE_TOO_MANY_REDIRECTS;
+                goto stop;
+        }
+        if (!is_web_url(to)) {
+                x->code = CURLE_UNSUPPORTED_PROTOCOL;
+                snprintf(x->errbuf, sizeof(x->errbuf),
+                         "redirect to a URL that is not http(s)");
+                goto stop;
+        }
+        x->redirect_loop = !strcmp(to, x->url);
+        for (long i = 0; i < x->redirects && !x->redirect_loop; i++)
+                x->redirect_loop = !strcmp(to, x->visited[i]);
+        if (x->redirect_loop) {
+                x->code = CURLE_TOO_MANY_REDIRECTS;
+                goto stop;
+        }
+        x->visited = vl_xrealloc(x->visited, (size_t)(x->redirects + 1) *
+                                                     sizeof(*x->visited));
+        x->visited[x->redirects++] = vl_xstrdup(to);
+        free(x->hop_url);
+        x->hop_url = to;
+        reset_response(x);
+        VL_DEBUG("http", "'%s': redirect %ld to '%s'", x->url, x->redirects,
+                 to);
+        fetcher_http_submit(h, x);
+        return true;
+stop:
+        free(to);
+        return false;
+}
+
+/* A transfer that libcurl had ends: to the caller, to robots_done, or, for
+ * a redirect, to the queue of the next hop's host. */
 static void finish(struct fetcher_http *h, struct fetcher_xfer *x)
 {
         struct http_host *hh = x->host;
@@ -880,9 +976,9 @@ static void finish(struct fetcher_http *h, struct fetcher_xfer *x)
         detach(h, x);
         if (x->kind == FETCHER_XFER_ROBOTS)
                 robots_done(h, hh, x);
-        else
+        else if (!(x->location && !x->aborted && follow(h, x)))
                 h->done(h->ctx, x);
-        host_wake(h, hh, vl_time_mono_ms());
+        slot_wake(h, hh->slot, vl_time_mono_ms());
 }
 
 /* Transfers that ended before libcurl had them, reported by the next
@@ -909,10 +1005,11 @@ static bool launch(struct fetcher_http *h, struct http_host *hh,
                 mc = curl_multi_add_handle(h->multi, x->easy);
                 if (mc == CURLM_OK) {
                         hh->active++;
+                        hh->slot->active++;
                         h->active++;
                         x->host = hh;
                         active_link(h, x);
-                        later(&hh->next_ms, now + hh->delay_ms);
+                        later(&hh->slot->next_ms, now + hh->delay_ms);
                         return true;
                 }
                 x->code = CURLE_FAILED_INIT;
@@ -960,7 +1057,7 @@ static void start_one(struct fetcher_http *h, struct http_host *hh,
         h->pending--;
         if (h->hc.robots && hh->web &&
             hh->robots.mode != FETCHER_ROBOTS_ALLOW_ALL) {
-                char *path = path_of(x->url);
+                char *path = path_of(cur_url(x));
 
                 if (!fetcher_robots_allowed(&hh->robots, path)) {
                         if (hh->robots.mode == FETCHER_ROBOTS_DISALLOW_ALL)
@@ -989,7 +1086,7 @@ static void start_ready(struct fetcher_http *h)
 
                 if (!hh)
                         break;
-                if (host_has_work(h, hh) && now >= hh->next_ms)
+                if (host_has_work(h, hh) && now >= hh->slot->next_ms)
                         start_one(h, hh, now);
                 host_wake(h, hh, now);
         }
@@ -1018,6 +1115,7 @@ struct fetcher_http *fetcher_http_new(const struct fetcher_http_conf *hc,
         h->ctx = ctx;
         h->timed_min_ms = INT64_MAX;
         fetcher_map_init(&h->hosts);
+        fetcher_map_init(&h->slots);
         if (m) {
                 h->c.robots_ok = vl_metrics_counter(m,
                         "veille_fetcher_robots_fetches_total",
@@ -1066,6 +1164,7 @@ void fetcher_http_destroy(struct fetcher_http *h)
         if (h->multi)
                 fetcher_http_abort(h);
         fetcher_map_release(&h->hosts, host_free);
+        fetcher_map_release(&h->slots, NULL); /* freed with their hosts */
         if (h->multi)
                 curl_multi_cleanup(h->multi);
         free(h->user_agent);
@@ -1075,11 +1174,30 @@ void fetcher_http_destroy(struct fetcher_http *h)
 
 void fetcher_http_submit(struct fetcher_http *h, struct fetcher_xfer *x)
 {
-        char *name = origin_of(x->url);
+        char *name = origin_of(cur_url(x));
         struct http_host *hh = fetcher_map_get(&h->hosts, name);
 
         if (!hh) {
+                char *sname = h->hc.polite_key == FETCHER_POLITE_DOMAIN
+                                      ? fetcher_site_key(cur_url(x),
+                                                         FETCHER_POLITE_DOMAIN)
+                                      : NULL;
+                struct http_slot *sl;
+
+                if (!sname)
+                        sname = vl_xstrdup(name);
+                sl = fetcher_map_get(&h->slots, sname);
+                if (!sl) {
+                        sl = vl_xcalloc(1, sizeof(*sl));
+                        sl->name = sname;
+                        fetcher_map_put(&h->slots, sname, sl);
+                } else {
+                        free(sname);
+                }
                 hh = vl_xcalloc(1, sizeof(*hh));
+                hh->slot = sl;
+                hh->slot_next = sl->hosts;
+                sl->hosts = hh;
                 hh->name = name;
                 hh->delay_ms = h->hc.host_delay_ms;
                 hh->web = !strncmp(name, "http://", 7) ||
@@ -1213,6 +1331,56 @@ void fetcher_http_abort(struct fetcher_http *h)
                 finish(h, x);
         }
         report_failed(h, true);
+}
+
+void fetcher_http_abort_if(struct fetcher_http *h,
+                           bool (*match)(void *ctx,
+                                         const struct fetcher_xfer *x),
+                           void *ctx)
+{
+        struct fetcher_xfer **v = NULL;
+        struct fetcher_xfer *x;
+        size_t i, n = 0, cap = 0;
+
+        for (i = 0; i < h->hosts.nb; i++) {
+                struct fetcher_map_entry *me;
+
+                for (me = h->hosts.b[i]; me; me = me->next) {
+                        struct http_host *hh = me->val;
+                        struct fetcher_xfer **pp = &hh->head;
+
+                        hh->tail = NULL;
+                        while (*pp) {
+                                x = *pp;
+                                if (!match(ctx, x)) {
+                                        hh->tail = x;
+                                        pp = &x->next;
+                                        continue;
+                                }
+                                *pp = x->next;
+                                x->next = NULL;
+                                x->host = NULL;
+                                x->aborted = true;
+                                h->pending--;
+                                fail_later(h, x);
+                        }
+                }
+        }
+        for (x = h->active_head; x; x = x->next) {
+                if (!match(ctx, x))
+                        continue;
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 16;
+                        v = vl_xrealloc(v, cap * sizeof(*v));
+                }
+                v[n++] = x;
+        }
+        for (i = 0; i < n; i++) {
+                v[i]->aborted = true;
+                finish(h, v[i]);
+        }
+        free(v);
+        report_failed(h, false);
 }
 
 int fetcher_http_active(const struct fetcher_http *h)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <curl/curl.h>
 #include <libxml/parser.h>
@@ -27,6 +28,22 @@ static const struct vl_conf_key fetcher_keys[] = {
           offsetof(struct fetcher_conf, sources_file), NULL,
           "file of feeds, one 'URL key=value ...' per line "
           "(interval, lang, site, tags, type)", 0 },
+        { "sources.topic", VL_CONF_STR,
+          offsetof(struct fetcher_conf, sources_topic), NULL,
+          "topic of the sources, one record a site (instead of "
+          "sources.file): the fetchers of sources.group share its sites, "
+          "each owned by one of them at a time", 0 },
+        { "sources.group", VL_CONF_STR,
+          offsetof(struct fetcher_conf, sources_group), "veille-fetcher",
+          "consumer group of the fetchers sharing sources.topic", 0 },
+        { "state.topic", VL_CONF_STR,
+          offsetof(struct fetcher_conf, state_topic), "veille.fetcher.state",
+          "topic of the sources' polling state (with sources.topic), read "
+          "by the next owner of a site", 0 },
+        { "state.interval.ms", VL_CONF_INT,
+          offsetof(struct fetcher_conf, state_interval_ms), "1000",
+          "how often changed polling states are published (with "
+          "sources.topic)", 0 },
         { "state.dir", VL_CONF_STR, offsetof(struct fetcher_conf, state_dir),
           "/var/lib/veille/fetcher", "directory of the seen store", 0 },
         { "poll.interval.s", VL_CONF_INT,
@@ -51,6 +68,12 @@ static const struct vl_conf_key fetcher_keys[] = {
           offsetof(struct fetcher_conf, host_pause_ms), "60000",
           "first pause of a failing host, doubled on each further failure "
           "(at most an hour)", 0 },
+        { "fetch.politeness.key", VL_CONF_STR,
+          offsetof(struct fetcher_conf, politeness_key), "host",
+          "what shares one politeness slot (max.per.host, host.delay, "
+          "Retry-After, pauses): 'host', or 'domain' for the registrable "
+          "domain (a.example.com and b.example.com share one); also what "
+          "--sources.publish groups sites by", 0 },
         { "robots.obey", VL_CONF_BOOL, offsetof(struct fetcher_conf, robots),
           "true",
           "fetch each host's robots.txt (cached 24 h) and obey it for the "
@@ -89,6 +112,12 @@ static const struct vl_conf_key fetcher_keys[] = {
         { "once", VL_CONF_BOOL, offsetof(struct fetcher_conf, once), "false",
           "poll every source once, wait for every delivery, exit",
           VL_CONF_CLI },
+        { "sources.publish", VL_CONF_STR,
+          offsetof(struct fetcher_conf, publish), NULL,
+          "publish the sources of this file to sources.topic (default "
+          "veille.sources), one record a site, with a tombstone for each "
+          "site the file no longer has, and exit",
+          VL_CONF_CLI },
         { "url", VL_CONF_STR, offsetof(struct fetcher_conf, url), NULL,
           "fetch one page, print its event on stdout (no broker)",
           VL_CONF_CLI },
@@ -99,7 +128,7 @@ static const struct vl_conf_key fetcher_keys[] = {
         { 0 }
 };
 
-static int check_conf(const struct fetcher_conf *fc,
+static int check_conf(struct fetcher_conf *fc,
                       const struct vl_stage_conf *sc)
 {
         const struct {
@@ -123,6 +152,7 @@ static int check_conf(const struct fetcher_conf *fc,
                 { "fetch.retry.backoff.ms", fc->retry_backoff_ms, 1, 3600000 },
                 { "fetch.max.pending", fc->max_pending, 1, 10000000 },
                 { "seen.ttl.days", fc->seen_ttl_days, 1, 36500 },
+                { "state.interval.ms", fc->state_interval_ms, 100, 3600000 },
                 { "drain.ms", sc->drain_ms, 0, 3600000 },
         };
         size_t i;
@@ -143,10 +173,45 @@ static int check_conf(const struct fetcher_conf *fc,
                         "other\n");
                 return VL_EXIT_USAGE;
         }
-        if (!fc->url && !fc->feed &&
+        if (strcmp(fc->politeness_key, "host") &&
+            strcmp(fc->politeness_key, "domain")) {
+                fprintf(stderr, "veille-fetcher: invalid fetch.politeness.key "
+                                "'%s' (host or domain)\n",
+                        fc->politeness_key);
+                return VL_EXIT_USAGE;
+        }
+        if (fc->sources_topic && !*fc->sources_topic) {
+                free(fc->sources_topic);
+                fc->sources_topic = NULL;
+        }
+        if (fc->publish) {
+                if (!fc->sources_topic)
+                        fc->sources_topic = strdup("veille.sources");
+                return -1;
+        }
+        if (fc->sources_topic && fc->sources_file && *fc->sources_file &&
+            !fc->url && !fc->feed) {
+                fprintf(stderr, "veille-fetcher: sources.file and "
+                                "sources.topic exclude each other\n");
+                return VL_EXIT_USAGE;
+        }
+        if (fc->sources_topic && fc->once) {
+                fprintf(stderr, "veille-fetcher: --once needs "
+                                "sources.file\n");
+                return VL_EXIT_USAGE;
+        }
+        if (fc->sources_topic &&
+            (!fc->state_topic || !*fc->state_topic ||
+             !fc->sources_group || !*fc->sources_group)) {
+                fprintf(stderr, "veille-fetcher: sources.topic needs "
+                                "state.topic and sources.group\n");
+                return VL_EXIT_USAGE;
+        }
+        if (!fc->url && !fc->feed && !fc->sources_topic &&
             (!fc->sources_file || !*fc->sources_file)) {
                 fprintf(stderr, "veille-fetcher: sources.file is not set "
-                                "(or give --url or --feed)\n");
+                                "(or sources.topic, or give --url or "
+                                "--feed)\n");
                 return VL_EXIT_USAGE;
         }
         if (!sc->output_topic || !*sc->output_topic) {
@@ -197,18 +262,20 @@ static int run_daemon(struct vl_conf *cf, struct fetcher_conf *fc,
 {
         struct fetcher_sources ss = { 0 };
         struct fetcher_engine *e = NULL;
+        struct fetcher_group *g = NULL;
         struct fetcher_seen *seen = NULL;
         struct vl_producer *p = NULL;
         struct vl_err err;
-        char status[96];
+        char status[160];
         int code;
 
-        if (fetcher_sources_load(&ss, fc->sources_file, &err) != VL_OK) {
+        if (!fc->sources_topic &&
+            fetcher_sources_load(&ss, fc->sources_file, &err) != VL_OK) {
                 fprintf(stderr, "veille-fetcher: %s\n", err.msg);
                 code = VL_EXIT_USAGE;
                 goto out;
         }
-        if (ss.n == 0)
+        if (!fc->sources_topic && ss.n == 0)
                 VL_WARN("fetcher", "no sources in '%s'", fc->sources_file);
         seen = fetcher_seen_new(fc->state_dir, &err);
         if (!seen) {
@@ -231,23 +298,40 @@ static int run_daemon(struct vl_conf *cf, struct fetcher_conf *fc,
         }
         fetcher_engine_set_producer(e, p);
         fetcher_engine_set_seen(e, seen);
-        snprintf(status, sizeof(status), "polling %d sources", ss.n);
+        if (fc->sources_topic) {
+                g = fetcher_group_new(cf, fc, sc, e, p, m, &err);
+                if (!g) {
+                        VL_ERROR("fetcher", "%s", err.msg);
+                        code = err.rc == VL_REJECT ? VL_EXIT_USAGE
+                                                   : VL_EXIT_FATAL;
+                        goto out;
+                }
+                snprintf(status, sizeof(status),
+                         "polling the sites of topic '%s' it is assigned",
+                         fc->sources_topic);
+        } else {
+                snprintf(status, sizeof(status), "polling %d sources from "
+                         "'%s'", ss.n, fc->sources_file);
+        }
         fetcher_engine_set_sources(e, &ss);
         if (vl_metrics_start(m, sc->metrics_listen, NULL, &err) != VL_OK) {
                 VL_ERROR("fetcher", "%s", err.msg);
                 code = VL_EXIT_FATAL;
                 goto out;
         }
-        VL_NOTICE("fetcher", "%s from '%s', seen store in '%s' (%lld "
+        VL_NOTICE("fetcher", "%s, seen store in '%s' (%lld "
                   "entries), publishing to '%s'",
-                  status, fc->sources_file, fc->state_dir,
+                  status, fc->state_dir,
                   (long long)fetcher_seen_count(seen), sc->output_topic);
         atomic_store(&m->ready, 1);
         vl_daemon_ready(status);
         code = fetcher_engine_run(e, fc->once);
+        /* the last states, then leave the group */
+        fetcher_group_close(g);
         atomic_store(&m->ready, 0);
         vl_metrics_stop(m);
 out:
+        fetcher_group_destroy(g);
         /* the producer first: its last delivery reports mark pages seen */
         vl_producer_destroy(p);
         fetcher_engine_destroy(e);
@@ -294,7 +378,9 @@ int main(int argc, char **argv)
         xmlInitParser();
         vl_daemon_signals();
         vl_metrics_init(&m, "fetcher");
-        if (fc.url || fc.feed)
+        if (fc.publish)
+                code = fetcher_group_publish(cf, &fc, fc.publish);
+        else if (fc.url || fc.feed)
                 code = run_oneshot(&fc, &sc, &m);
         else
                 code = run_daemon(cf, &fc, &sc, &m);

@@ -5,6 +5,8 @@
  *   https://news.example/atom       type=atom interval=15m
  */
 #include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
@@ -14,6 +16,9 @@
 
 #define SOURCES_MAX_BYTES (64 << 20)
 #define SOURCES_MAX_INTERVAL_S (30LL * 86400)
+/* a state's next poll and interval: at most four times the longest
+ * interval (the adaptive bound) */
+#define STATE_MAX_WAIT_MS (4 * SOURCES_MAX_INTERVAL_S * 1000)
 
 const char *fetcher_feed_type_name(enum fetcher_feed_type t)
 {
@@ -42,7 +47,9 @@ struct fetcher_source *fetcher_source_new(const char *url)
 
         s->refs = 1;
         s->url = vl_xstrdup(url);
+        s->partition = -1;
         fetcher_map_init(&s->children);
+        fetcher_map_init(&s->known);
         return s;
 }
 
@@ -71,7 +78,9 @@ void fetcher_source_unref(struct fetcher_source *s)
         free_strv(s->tags, s->ntags);
         free(s->etag);
         free(s->last_modified);
+        free(s->key);
         fetcher_map_release(&s->children, free);
+        fetcher_map_release(&s->known, NULL);
         free(s);
 }
 
@@ -110,7 +119,7 @@ static bool is_space(char c)
         return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
 }
 
-static enum vl_rc check_url(const char *url, struct vl_err *err)
+enum vl_rc fetcher_source_check_url(const char *url, struct vl_err *err)
 {
         CURLU *u = curl_url();
         char *scheme = NULL;
@@ -221,8 +230,8 @@ static void split_tags(struct fetcher_source *s, const char *v)
         }
 }
 
-static enum vl_rc set_key(struct fetcher_source *s, const char *key,
-                          const char *val, struct vl_err *err)
+enum vl_rc fetcher_source_set(struct fetcher_source *s, const char *key,
+                              const char *val, struct vl_err *err)
 {
         if (!strcmp(key, "interval"))
                 return parse_interval(val, &s->interval_s, err);
@@ -330,7 +339,7 @@ static enum vl_rc parse_line(const char *line, struct fetcher_source **out,
         for (b = p; *p && !is_space(*p); p++)
                 ;
         url = vl_xstrndup(b, (size_t)(p - b));
-        rc = check_url(url, err);
+        rc = fetcher_source_check_url(url, err);
         if (rc != VL_OK)
                 goto out;
         s = fetcher_source_new(url);
@@ -363,7 +372,7 @@ static enum vl_rc parse_line(const char *line, struct fetcher_source **out,
                 rc = read_value(&p, &val, err);
                 if (rc != VL_OK)
                         goto out;
-                rc = set_key(s, key, val.data ? val.data : "", err);
+                rc = fetcher_source_set(s, key, val.data ? val.data : "", err);
                 if (rc != VL_OK)
                         goto out;
         }
@@ -457,4 +466,209 @@ enum vl_rc fetcher_sources_load(struct fetcher_sources *ss, const char *path,
 out:
         vl_buf_release(&b);
         return rc;
+}
+
+/* ------------------------------------------------------ topic mode (JSON) */
+
+json_t *fetcher_source_to_json(const struct fetcher_source *s)
+{
+        json_t *o = json_pack("{s:s}", "url", s->url);
+        json_t *tags;
+
+        if (s->type != FETCHER_FEED_AUTO)
+                json_object_set_new(o, "type",
+                                    json_string(fetcher_feed_type_name(s->type)));
+        if (s->interval_s)
+                json_object_set_new(o, "interval",
+                                    json_integer((json_int_t)s->interval_s));
+        if (s->lang)
+                json_object_set_new(o, "lang", json_string(s->lang));
+        if (s->site)
+                json_object_set_new(o, "site", json_string(s->site));
+        if (s->ntags) {
+                tags = json_array();
+                for (int i = 0; i < s->ntags; i++)
+                        json_array_append_new(tags, json_string(s->tags[i]));
+                json_object_set_new(o, "tags", tags);
+        }
+        return o;
+}
+
+/* One member of a source object, as the sources file would give it. */
+static enum vl_rc set_json(struct fetcher_source *s, const char *key,
+                           const json_t *v, struct vl_err *err)
+{
+        struct vl_buf b;
+        enum vl_rc rc;
+        char num[32];
+        size_t i;
+        json_t *t;
+
+        if (json_is_string(v))
+                return fetcher_source_set(s, key, json_string_value(v), err);
+        if (json_is_integer(v)) {
+                snprintf(num, sizeof(num), "%lld",
+                         (long long)json_integer_value(v));
+                return fetcher_source_set(s, key, num, err);
+        }
+        if (!json_is_array(v) || strcmp(key, "tags"))
+                return vl_err_set(err, VL_REJECT, "invalid '%s'", key);
+        vl_buf_init(&b, 0);
+        json_array_foreach(v, i, t) {
+                if (!json_is_string(t)) {
+                        vl_buf_release(&b);
+                        return vl_err_set(err, VL_REJECT,
+                                          "tags must be strings");
+                }
+                if (i)
+                        vl_buf_append(&b, ",", 1, NULL);
+                vl_buf_append(&b, json_string_value(t),
+                              strlen(json_string_value(t)), NULL);
+        }
+        rc = fetcher_source_set(s, key, b.data ? b.data : "", err);
+        vl_buf_release(&b);
+        return rc;
+}
+
+enum vl_rc fetcher_sources_from_json(struct fetcher_sources *ss,
+                                     const json_t *site, struct vl_err *err)
+{
+        struct fetcher_sources got = { 0 };
+        const json_t *list, *o;
+        enum vl_rc rc = VL_OK;
+        size_t i;
+
+        if (!json_is_object(site))
+                return vl_err_set(err, VL_REJECT, "a site record must be a "
+                                  "JSON object");
+        if (json_is_true(json_object_get(site, "deleted")))
+                return VL_OK;
+        list = json_object_get(site, "sources");
+        if (list && !json_is_array(list))
+                return vl_err_set(err, VL_REJECT, "'sources' must be an "
+                                  "array");
+        json_array_foreach(list, i, o) {
+                const json_t *url = json_object_get(o, "url");
+                struct fetcher_source *s;
+                const char *k;
+                json_t *v;
+
+                if (!json_is_string(url)) {
+                        rc = vl_err_set(err, VL_REJECT, "source %zu has no "
+                                        "'url' string", i);
+                        goto out;
+                }
+                rc = fetcher_source_check_url(json_string_value(url), err);
+                if (rc != VL_OK)
+                        goto out;
+                s = fetcher_source_new(json_string_value(url));
+                fetcher_sources_add_take(&got, s);
+                json_object_foreach((json_t *)(uintptr_t)o, k, v) {
+                        if (!strcmp(k, "url") || json_is_null(v))
+                                continue;
+                        rc = set_json(s, k, v, err);
+                        if (rc != VL_OK)
+                                goto out;
+                }
+        }
+        for (int j = 0; j < got.n; j++) {
+                fetcher_sources_add_take(ss, got.v[j]);
+                got.v[j] = NULL;
+        }
+        got.n = 0;
+out:
+        fetcher_sources_release(&got);
+        return rc;
+}
+
+static void add_known(void *ctx, const char *key, void *val)
+{
+        json_t *items = ctx;
+
+        (void)val;
+        json_array_append_new(items, json_string(key));
+}
+
+static char known_mark;
+
+json_t *fetcher_source_state(const struct fetcher_source *s)
+{
+        int64_t mono = vl_time_mono_ms();
+        int64_t next = vl_time_now_ms() + (s->next_poll_ms - mono);
+        json_t *items = json_array();
+        json_t *o;
+
+        fetcher_map_each(&s->known, add_known, items);
+        o = json_pack("{s:o, s:o, s:I, s:I, s:i, s:i, s:b, s:o}",
+                      "etag", s->etag ? json_string(s->etag) : json_null(),
+                      "last_modified",
+                      s->last_modified ? json_string(s->last_modified)
+                                       : json_null(),
+                      "interval_ms", (json_int_t)s->cur_interval_ms,
+                      "next_poll_at", (json_int_t)next,
+                      "failures", s->failures,
+                      "not_modified", s->not_modified,
+                      "stale_validators", s->stale_validators,
+                      "items", items);
+        return o;
+}
+
+void fetcher_source_apply_state(struct fetcher_source *s, const json_t *st)
+{
+        const json_t *v;
+        size_t i;
+
+        if (!json_is_object(st))
+                return;
+        v = json_object_get(st, "etag");
+        if (json_is_string(v) || json_is_null(v)) {
+                free(s->etag);
+                s->etag = json_is_string(v) ? vl_xstrdup(json_string_value(v))
+                                            : NULL;
+        }
+        v = json_object_get(st, "last_modified");
+        if (json_is_string(v) || json_is_null(v)) {
+                free(s->last_modified);
+                s->last_modified = json_is_string(v)
+                                           ? vl_xstrdup(json_string_value(v))
+                                           : NULL;
+        }
+        v = json_object_get(st, "interval_ms");
+        if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+            json_integer_value(v) <= STATE_MAX_WAIT_MS)
+                s->cur_interval_ms = json_integer_value(v);
+        v = json_object_get(st, "next_poll_at");
+        if (json_is_integer(v)) {
+                int64_t at = json_integer_value(v);
+                int64_t now = vl_time_now_ms();
+                int64_t wait = at > now ? at - now : 0;
+
+                if (wait > STATE_MAX_WAIT_MS)
+                        wait = STATE_MAX_WAIT_MS;
+                s->next_poll_ms = vl_time_mono_ms() + wait;
+        }
+        v = json_object_get(st, "failures");
+        if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+            json_integer_value(v) < 1000000)
+                s->failures = (int)json_integer_value(v);
+        v = json_object_get(st, "not_modified");
+        if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+            json_integer_value(v) < 1000000)
+                s->not_modified = (int)json_integer_value(v);
+        v = json_object_get(st, "stale_validators");
+        if (json_is_boolean(v))
+                s->stale_validators = json_is_true(v);
+        v = json_object_get(st, "items");
+        if (json_is_array(v)) {
+                const json_t *id;
+
+                json_array_foreach(v, i, id) {
+                        if (s->known.n >= FETCHER_KNOWN_MAX)
+                                break;
+                        if (json_is_string(id))
+                                fetcher_map_put(&s->known,
+                                                json_string_value(id),
+                                                &known_mark);
+                }
+        }
 }

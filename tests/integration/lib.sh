@@ -155,3 +155,28 @@ publish_generated_pages() {
   wait_keys veille.pages "$n" 180 || fail "the fetcher did not publish $n pages"
   log "$n pages on veille.pages"
 }
+
+# start_instance NAME ID [ARGS...]: one more veille-NAME (several may run),
+# its stderr in $VL_TMP/NAME-ID.log, so that `metric NAME-ID ...` reads its
+# /metrics; sets PID_<NAME>_<ID>
+start_instance() {
+  local name=$1 id=$2; shift 2
+  # shellcheck disable=SC2046
+  "$(vl_bin "$name" "$name")" $(vl_kafka_args) "$@" >>"$VL_TMP/$name-$id.out" 2>>"$VL_TMP/$name-$id.log" &
+  local pid=$!
+  VL_PIDS+=($pid)
+  printf -v "PID_${name^^}_${id}" '%s' "$pid"
+  log "started veille-$name #$id (pid $pid)"
+}
+
+# metric_series NAME SERIES: the value of one series of veille-NAME's
+# /metrics, named with its labels as the exposition writes them
+# ('veille_parser_pages_total{result="stub"}'); 0 when absent
+metric_series() {
+  local port
+  port=$(grep -o 'serving /metrics and /healthz on http://127.0.0.1:[0-9]*' "$VL_TMP/$1.log" |
+    tail -1 | sed 's/.*://')
+  [ -n "$port" ] || { echo 0; return; }
+  curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics" 2>/dev/null |
+    awk -v s="$2" '$1 == s {print $2; found=1} END {if (!found) print 0}'
+}

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +192,13 @@ static void *serve(void *arg)
                 reply(c, "302 Found", "Location: /loop\r\n", "", 0);
         } else if (!strcmp(path, "/hop")) {
                 reply(c, "301 Moved", "Location: /ok\r\n", "", 0);
+        } else if (!strcmp(path, "/xhop")) {
+                /* to the other host */
+                char loc[96];
+
+                snprintf(loc, sizeof(loc), "Location: http://127.0.0.1:%d/ok\r\n",
+                         servers[0].port);
+                reply(c, "302 Found", loc, "", 0);
         } else if (!strcmp(path, "/ftp")) {
                 reply(c, "302 Found", "Location: ftp://127.0.0.1/x\r\n", "", 0);
         } else if (!strcmp(path, "/big")) {
@@ -270,6 +278,9 @@ static void start_server(struct srv *s, const char *ip)
 
 static void setup(void)
 {
+        /* a server thread writing to a connection the fetcher closed (a
+         * body over the cap) must get EPIPE, not kill the test */
+        signal(SIGPIPE, SIG_IGN);
         curl_global_init(CURL_GLOBAL_DEFAULT);
         start_server(&servers[0], "127.0.0.1");
         start_server(&servers[1], "127.0.0.2");
@@ -676,6 +687,69 @@ Test(fetcher_polite, delay_between_requests_to_a_host, .init = setup)
         cr_assert_eq(narrivals, 4);
         cr_assert_geq(min_gap(), 150, "two requests %lld ms apart",
                       (long long)min_gap());
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+Test(fetcher_polite, redirect_waits_for_the_target_host, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h;
+        struct fetcher_xfer *first, *hop;
+        struct vl_err err;
+
+        /* host 1 redirects to host 0, which has just been asked: the hop
+         * waits for host 0's delay */
+        h = new_polite(&d, false, 300, 0, 0, 1000, NULL);
+        submit(h, 0, "/ok");
+        submit(h, 1, "/xhop");
+        run_until(h, &d, 2, 1);
+        first = find(&d, url(0, "/ok"));
+        hop = find(&d, url(1, "/xhop"));
+        cr_assert_eq(fetcher_xfer_result(hop, &err), VL_OK, "%s", err.msg);
+        cr_assert_eq(hop->status, 200);
+        cr_assert_eq(hop->redirects, 1);
+        cr_assert_str_eq(hop->final_url, url(0, "/ok"));
+        cr_assert_geq(hop->started_ms - (first->started_ms + first->elapsed_ms),
+                      299, "the hop started %lld ms after host 0's request",
+                      (long long)(hop->started_ms - first->started_ms -
+                                  first->elapsed_ms));
+        clear(&d);
+        fetcher_http_destroy(h);
+}
+
+static bool on_server1(void *ctx, const struct fetcher_xfer *x)
+{
+        return strstr(x->url, ctx) != NULL;
+}
+
+Test(fetcher_polite, abort_if_ends_only_the_chosen, .init = setup)
+{
+        struct done d = { 0 };
+        struct fetcher_http *h;
+        struct vl_err err;
+        char host1[64];
+        int aborted = 0;
+
+        h = new_polite(&d, false, 0, 0, 0, 1000, NULL);
+        for (int i = 0; i < 3; i++) {
+                submit(h, 0, "/slow");
+                submit(h, 1, "/slow");
+        }
+        cr_assert_eq(fetcher_http_run(h, 10, &err), VL_OK);
+        cr_assert_eq(fetcher_http_active(h), 2);
+        snprintf(host1, sizeof(host1), "%s:%d/", servers[1].ip,
+                 servers[1].port);
+        fetcher_http_abort_if(h, on_server1, host1);
+        cr_assert_eq(d.n, 3, "the three of host 1 end at once");
+        for (int i = 0; i < 3; i++) {
+                cr_assert(d.x[i]->aborted);
+                cr_assert(strstr(d.x[i]->url, host1));
+        }
+        run_until(h, &d, 6, 1);
+        for (int i = 0; i < 6; i++)
+                aborted += d.x[i]->aborted;
+        cr_assert_eq(aborted, 3, "host 0's transfers went on");
         clear(&d);
         fetcher_http_destroy(h);
 }
