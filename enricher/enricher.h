@@ -11,7 +11,10 @@
  *                  names no list knows; enricher_model.h
  *   eval.c         scoring against gold mentions; enricher_eval.h
  *   fingerprint.c  64-bit SimHash of word 3-shingles
- *   stage.c        the vl_stage callbacks: JSON in, JSON out
+ *   dedup.c        near-duplicates: an index of recent fingerprints, the
+ *                  records of the fingerprint topic
+ *   stage.c        the vl_stage callbacks: JSON in, JSON out (copied
+ *                  through, the enricher's members appended)
  *
  * Everything built at init is read-only afterwards; per-article memory lives
  * in a struct enricher_tag and is reused from one article to the next, so a
@@ -21,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "veille/buf.h"
 #include "veille/err.h"
 #include "veille/stage.h"
 
@@ -217,6 +221,7 @@ enum enricher_source {
         ENRICHER_SRC_TITLE,     /* "le ministre X Y", "President X Y" */
         ENRICHER_SRC_BYLINE,    /* a "Par X Y" line */
         ENRICHER_SRC_MODEL,     /* the statistical tagger (model.c) */
+        ENRICHER_SRC_ORG,       /* "Alliance des États du Sahel (AES)" */
 };
 
 struct enricher_mention {
@@ -242,8 +247,8 @@ struct enricher_group {
 struct enricher_local;
 
 struct enricher_wordset {
-        uint64_t *h; /* sorted hashes of folded words */
-        size_t n;
+        uint64_t *h; /* hashes of folded words, open addressing (0 empty) */
+        size_t mask; /* slots - 1 */
 };
 
 /** Per-article state and results; one per thread. */
@@ -266,7 +271,7 @@ struct enricher_tag {
         size_t capsort;
         uint32_t lead_end; /* code point where the lead paragraph ends */
         struct enricher_wordset titles, abbrevs, roles, links, function;
-        struct enricher_wordset nonname, verbs;
+        struct enricher_wordset nonname, verbs, orgheads;
         const struct enricher_model *model; /* NULL: no statistical tagger */
         struct enricher_model_work *mw;
         uint8_t *mlab; /* model tags of the tokens being scanned */
@@ -304,8 +309,58 @@ const char *enricher_tag_group_name(const struct enricher_tag *tg,
 uint64_t enricher_fingerprint_simhash(const struct enricher_tokens *tk);
 /** @brief Same on a string (tokenizes into a temporary). */
 uint64_t enricher_fingerprint_text(const char *s, size_t len);
+#define ENRICHER_MINHASH_K 16
+/** @brief Both fingerprints of @p tk in one pass over its shingles: the
+ * SimHash, and the MinHash signature (one hash per shingle, 16 buckets, the
+ * minimum of each; an empty bucket is UINT32_MAX): the share of equal
+ * values of two signatures estimates the Jaccard similarity of their
+ * shingle sets. */
+void enricher_fingerprint(const struct enricher_tokens *tk, uint64_t *simhash,
+                          uint32_t sig[ENRICHER_MINHASH_K]);
 /** @returns the Hamming distance of two fingerprints (0..64). */
 int enricher_fingerprint_distance(uint64_t a, uint64_t b);
+
+/* ---- dedup.c ------------------------------------------------------------ */
+
+#define ENRICHER_DEDUP_ID_MAX 40 /* longer ids are not indexed */
+#define ENRICHER_FINGERPRINT_SCHEMA "veille.fingerprint.v1"
+
+struct enricher_dedup;
+struct vl_jobj;
+
+/** @returns an empty index of at most @p cap signatures (the oldest
+ * inserted go first), two texts being near-duplicates when at least
+ * @p match of their ENRICHER_MINHASH_K MinHash values are equal, within
+ * @p window_s seconds. */
+struct enricher_dedup *enricher_dedup_new(size_t cap, int64_t window_s,
+                                          int match);
+void enricher_dedup_destroy(struct enricher_dedup *dd);
+/** @returns the signatures held. */
+size_t enricher_dedup_size(const struct enricher_dedup *dd);
+/** @brief Index article @p id, signature @p sig, time @p t (seconds); the
+ * same id and signature again is not added twice. */
+void enricher_dedup_add(struct enricher_dedup *dd, const char *id,
+                        const uint32_t *sig, int64_t t);
+/**
+ * @brief The original that article (@p id, @p sig, @p t) repeats: of the
+ * indexed articles other than @p id that match and were published in
+ * [t - window, t], the earliest by (time, id), provided it comes before
+ * (t, id) in that order.
+ * @returns true with its id in @p out, or false.
+ */
+bool enricher_dedup_find(const struct enricher_dedup *dd, const char *id,
+                         const uint32_t *sig, int64_t t,
+                         char out[ENRICHER_DEDUP_ID_MAX + 1]);
+/** @brief Write the fingerprint record of the topic:
+ * {"schema":"veille.fingerprint.v1","id","minhash":"128 hex","time":s}.
+ * @returns its length (as snprintf). */
+int enricher_dedup_record(char *buf, size_t size, const char *id,
+                          const uint32_t *sig, int64_t t);
+/** @brief Read a fingerprint record. @returns VL_OK or VL_REJECT. */
+enum vl_rc enricher_dedup_parse(const char *s, size_t n, struct vl_jobj *o,
+                                struct vl_buf *scratch,
+                                char id[ENRICHER_DEDUP_ID_MAX + 1],
+                                uint32_t *sig, int64_t *t, struct vl_err *err);
 
 /* ---- stage.c ------------------------------------------------------------ */
 
@@ -315,6 +370,12 @@ struct enricher_conf {
         char *user_aliases;  /* enricher.user.aliases */
         char *model;         /* enricher.model */
         int64_t max_text_bytes; /* enricher.max.text.bytes */
+        char *dedup_topic;      /* enricher.dedup.topic */
+        int64_t dedup_window_s; /* enricher.dedup.window.s */
+        int64_t dedup_max;      /* enricher.dedup.max */
+        double dedup_similarity; /* enricher.dedup.similarity */
+        int64_t dedup_min_words; /* enricher.dedup.min.words */
+        int64_t dedup_load_ms;  /* enricher.dedup.load.ms */
 };
 
 extern const struct vl_conf_key enricher_keys[];
@@ -339,5 +400,16 @@ void enricher_destroy(void *state);
  */
 enum vl_rc enricher_enrich_json(void *state, json_t *article,
                                 struct vl_err *err);
+/**
+ * @brief The same on bytes, as the daemon does it: @p in (an article event)
+ * is checked and split into members (veille/jscan.h) without building a
+ * tree; the members the enricher does not write are copied through as
+ * they are, then lang and lang_source (only when the article had no
+ * language and one was guessed), entities, fingerprint, duplicate_of and
+ * enriched_at are appended. The enriched event replaces what @p out held.
+ * @returns VL_OK or VL_REJECT (err filled).
+ */
+enum vl_rc enricher_enrich_raw(void *state, const char *in, size_t n,
+                               struct vl_buf *out, struct vl_err *err);
 
 #endif

@@ -17,11 +17,29 @@
 #define ENRICHER_TAG_O 0
 #define ENRICHER_NFEAT 20 /* feature templates per token */
 
+/** One feature of a loaded model: its hash and its quantised weights (the
+ * file's int16 values; the emission is their int32 sum times the scale). */
+struct enricher_mslot {
+        uint64_t key; /* 0 = empty */
+        int16_t w[8]; /* ENRICHER_NTAGS weights, padded */
+};
+
 struct enricher_model {
-        uint64_t *key; /* feature hashes, 0 = empty slot */
-        float *w;      /* ENRICHER_NTAGS weights per slot */
+        uint64_t *key; /* training: feature hashes, 0 = empty slot */
+        float *w;      /* training: ENRICHER_NTAGS weights per slot */
         float *u;      /* training only: sum of step * update */
         size_t nslot, used;
+        /* a loaded model (enricher_model_load) is tagged through these: one
+         * table with key and weights together (one cache line per look-up)
+         * and integer sums, so that the order of the sums does not matter */
+        struct enricher_mslot *q; /* NULL: tag with key/w (training) */
+        size_t qmask;
+        uint64_t *bloom; /* 2 bits per feature of q: most absent features
+                          * are known absent without touching q */
+        size_t bmask;
+        float scale;
+        int32_t bias[8]; /* the weights of the always-on feature */
+        uint64_t id;     /* distinct per load: keys the work's word cache */
         float trans[ENRICHER_NTAGS + 1][ENRICHER_NTAGS]; /* row 7: start */
         float utrans[ENRICHER_NTAGS + 1][ENRICHER_NTAGS];
         uint64_t step; /* training: sequences seen */
@@ -34,6 +52,11 @@ struct enricher_model_work {
         float *score;
         uint8_t *bp, *pred;
         size_t cap;
+        struct enricher_wcache *wc; /* the sums of the features that depend
+                                     * on the word alone, per word */
+        struct enricher_scache *sc; /* ... on the shapes and gaps alone */
+        struct enricher_tokw *tw;   /* per token: its word's sums */
+        uint64_t wc_model;          /* the model id they were made with */
 };
 
 struct enricher_model *enricher_model_new(void);

@@ -47,22 +47,54 @@ static uint64_t majority(const struct votes *v)
         return fp;
 }
 
-uint64_t enricher_fingerprint_simhash(const struct enricher_tokens *tk)
+/* The i-th shingle of @p tk (a text of fewer than 3 words is one) */
+static uint64_t shingle(const struct enricher_tokens *tk, size_t i)
+{
+        return shingle_hash(tk->v[i].h, i + 1 < tk->n ? tk->v[i + 1].h : 0,
+                            i + 2 < tk->n ? tk->v[i + 2].h : 0);
+}
+
+static size_t shingles(const struct enricher_tokens *tk)
+{
+        return tk->n == 0 ? 0 : tk->n < 3 ? 1 : tk->n - 2;
+}
+
+/* One-permutation MinHash: each shingle's hash goes to a bucket (its top 4
+ * bits) and each bucket keeps its smallest low 32 bits; an empty bucket
+ * (texts of a few words) keeps UINT32_MAX. */
+static void minhash_put(uint32_t *sig, uint64_t h)
+{
+        unsigned b = (unsigned)(h >> 60);
+
+        if ((uint32_t)h < sig[b])
+                sig[b] = (uint32_t)h;
+}
+
+void enricher_fingerprint(const struct enricher_tokens *tk, uint64_t *simhash,
+                          uint32_t sig[ENRICHER_MINHASH_K])
 {
         struct votes v;
+        size_t n = shingles(tk);
 
-        if (tk->n == 0)
-                return 0;
         memset(&v, 0, sizeof(v));
-        if (tk->n < 3) {
-                vote(&v,
-                     shingle_hash(tk->v[0].h, tk->n > 1 ? tk->v[1].h : 0, 0));
-        } else {
-                for (size_t i = 0; i + 2 < tk->n; i++)
-                        vote(&v, shingle_hash(tk->v[i].h, tk->v[i + 1].h,
-                                              tk->v[i + 2].h));
+        for (int k = 0; k < ENRICHER_MINHASH_K; k++)
+                sig[k] = UINT32_MAX;
+        for (size_t i = 0; i < n; i++) {
+                uint64_t h = shingle(tk, i);
+
+                vote(&v, h);
+                minhash_put(sig, h);
         }
-        return majority(&v);
+        *simhash = n ? majority(&v) : 0;
+}
+
+uint64_t enricher_fingerprint_simhash(const struct enricher_tokens *tk)
+{
+        uint64_t sim;
+        uint32_t sig[ENRICHER_MINHASH_K];
+
+        enricher_fingerprint(tk, &sim, sig);
+        return sim;
 }
 
 uint64_t enricher_fingerprint_text(const char *s, size_t len)

@@ -5,6 +5,7 @@
  * little-endian, as written by enricher_model_save(). */
 #include <errno.h>
 #include <float.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,33 @@
 #define NT ENRICHER_NTAGS
 #define WS 8 /* weights per slot: NT, padded for vector adds */
 #define MAGIC "VLNER001"
+
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef int16_t v4s __attribute__((vector_size(8)));
+typedef float v4f __attribute__((vector_size(16)));
+
+/* Tagging with a loaded model sums int16 weights into 8 int32 lanes (two
+ * v4i). What depends on one word alone is summed once per word (cached
+ * across articles): its own features, and the features its neighbours see
+ * it as (previous, next, second previous, second next word). */
+enum { W_SELF, W_PREV, W_NEXT, W_PREV2, W_NEXT2, W_N };
+
+struct enricher_tokw {
+        v4i v[W_N][2];
+};
+
+struct enricher_wcache {
+        uint64_t h;  /* the word's hash; 0 = empty */
+        uint64_t s0; /* its shape */
+        struct enricher_tokw w;
+};
+
+/* The features of shapes and gaps only: (previous, own, next shape, gap
+ * before, gap after) packed in a key, the sum of their weights. */
+struct enricher_scache {
+        uint64_t key; /* UINT64_MAX = empty */
+        v4i v[2];
+};
 
 struct enricher_model *enricher_model_new(void)
 {
@@ -32,6 +60,8 @@ void enricher_model_destroy(struct enricher_model *m)
         free(m->key);
         free(m->w);
         free(m->u);
+        free(m->q);
+        free(m->bloom);
         free(m);
 }
 
@@ -42,6 +72,9 @@ void enricher_model_work_release(struct enricher_model_work *w)
         free(w->score);
         free(w->bp);
         free(w->pred);
+        free(w->wc);
+        free(w->sc);
+        free(w->tw);
         memset(w, 0, sizeof(*w));
 }
 
@@ -187,6 +220,7 @@ static void reserve(struct enricher_model_work *w, size_t n)
         w->score = vl_xrealloc(w->score, w->cap * NT * 2 * sizeof(*w->score));
         w->bp = vl_xrealloc(w->bp, w->cap * NT);
         w->pred = vl_xrealloc(w->pred, w->cap);
+        w->tw = vl_xrealloc(w->tw, w->cap * sizeof(*w->tw));
 }
 
 /* I-X only after B-X or I-X: ok[prev][t], prev NT at the start. The
@@ -202,13 +236,83 @@ static const uint8_t ok[NT + 1][NT] = {
         {1, 1, 0, 1, 0, 1, 0}, /* at the start */
 };
 
-/* Emission scores of every token, then Viterbi into @p out. */
+/* Viterbi over the emission scores @p em (NT per token) into @p out. Only
+ * the allowed transitions are tried (I-X after B-X or I-X); on ties the
+ * first previous tag wins. */
+static void viterbi(const struct enricher_model *m, const float *em, size_t n,
+                    struct enricher_model_work *w, uint8_t *out)
+{
+        float d[NT], nd[NT], tr[NT + 1][NT];
+
+        if (!n)
+                return;
+        static const int ob[4] = {0, 1, 3, 5};
+        v4f tb[NT]; /* transitions from p to O, B-PER, B-ORG, B-LOC */
+
+        memcpy(tr, m->trans, sizeof(tr)); /* bp's stores may alias */
+        for (int p = 0; p < NT; p++)
+                for (int k = 0; k < 4; k++)
+                        tb[p][k] = tr[p][ob[k]];
+        for (int t = 0; t < NT; t++)
+                d[t] = ok[NT][t] ? tr[NT][t] + em[t] : -FLT_MAX;
+        for (size_t i = 1; i < n; i++) {
+                const float *e = em + i * NT;
+                uint8_t *bp = w->bp + i * NT, b[NT];
+
+                { /* O and the B- tags (0, 1, 3, 5), all four at once */
+                        v4f best = d[0] + tb[0];
+                        v4i arg = {0, 0, 0, 0};
+
+                        for (int p = 1; p < NT; p++) {
+                                v4f v = d[p] + tb[p];
+                                v4i gt = v > best;
+
+                                best = (v4f)(((v4i)v & gt) |
+                                             ((v4i)best & ~gt));
+                                arg = ((v4i){p, p, p, p} & gt) | (arg & ~gt);
+                        }
+                        for (int k = 0; k < 4; k++) {
+                                nd[ob[k]] = best[k] + e[ob[k]];
+                                b[ob[k]] = (uint8_t)arg[k];
+                        }
+                }
+#pragma GCC unroll 4
+                for (int t = 2; t < NT; t += 2) { /* I-X: after B-X, I-X */
+                        float vb = d[t - 1] + tr[t - 1][t];
+                        float vi = d[t] + tr[t][t];
+                        /* d[t] is -FLT_MAX only at i == 1 (I-X cannot
+                         * start); vi is then never the best */
+                        int in = vi > vb && d[t] != -FLT_MAX;
+
+                        nd[t] = (in ? vi : vb) + e[t];
+                        b[t] = (uint8_t)(in ? t : t - 1);
+                }
+                memcpy(d, nd, sizeof(d));
+                memcpy(bp, b, sizeof(b));
+        }
+        {
+                int t = 0;
+                float best = -FLT_MAX;
+
+                for (int k = 0; k < NT; k++)
+                        if (d[k] > best) {
+                                best = d[k];
+                                t = k;
+                        }
+                for (size_t i = n; i-- > 0;) {
+                        out[i] = (uint8_t)t;
+                        t = w->bp[i * NT + (size_t)t];
+                }
+        }
+}
+
+/* Training: emission scores from the float weights, then Viterbi. */
 static void decode(const struct enricher_model *m,
                    const struct enricher_tokens *tk,
                    struct enricher_model_work *w, uint8_t *out)
 {
         size_t n = tk->n;
-        float *em = w->score, *delta = w->score + n * NT;
+        float *em = w->score;
 
         for (size_t i = 0; i < n; i++) {
                 float *e = em + i * NT, acc[WS];
@@ -228,52 +332,175 @@ static void decode(const struct enricher_model *m,
                 }
                 memcpy(e, acc, NT * sizeof(*e));
         }
-        for (size_t i = 0; i < n; i++)
-                for (int t = 0; t < NT; t++) {
-                        float best = -FLT_MAX;
-                        int arg = 0;
+        viterbi(m, em, n, w, out);
+}
 
-                        if (i == 0) {
-                                best = ok[NT][t]
-                                               ? m->trans[NT][t]
-                                               : -FLT_MAX;
-                        } else {
-                                for (int p = 0; p < NT; p++) {
-                                        float v;
+/* ---- tagging with a loaded model ---------------------------------------- */
 
-                                        if (!ok[p][t] ||
-                                            delta[(i - 1) * NT + (size_t)p] ==
-                                                    -FLT_MAX)
-                                                continue;
-                                        v = delta[(i - 1) * NT + (size_t)p] +
-                                            m->trans[p][t];
-                                        if (v > best) {
-                                                best = v;
-                                                arg = p;
-                                        }
-                                }
-                        }
-                        delta[i * NT + (size_t)t] =
-                                best == -FLT_MAX ? -FLT_MAX
-                                                 : best + em[i * NT + (size_t)t];
-                        w->bp[i * NT + (size_t)t] = (uint8_t)arg;
-                }
-        if (!n)
+#define WC_SIZE 2048 /* words in the per-thread cache (direct-mapped) */
+
+/* Add the weights of feature @p h to @p acc. */
+static inline size_t bloom_bit(const struct enricher_model *m, uint64_t h,
+                               int k)
+{
+        return (size_t)(h >> (k ? 40 : 17)) & m->bmask;
+}
+
+static inline int bloom_has(const struct enricher_model *m, uint64_t h)
+{
+        size_t a = bloom_bit(m, h, 0), b = bloom_bit(m, h, 1);
+
+        return (m->bloom[a >> 6] >> (a & 63) & m->bloom[b >> 6] >> (b & 63)) &
+               1;
+}
+
+static inline void qadd(const struct enricher_model *m, uint64_t h, v4i *acc)
+{
+        size_t i = (size_t)(h ^ (h >> 29)) & m->qmask;
+
+        if (!bloom_has(m, h))
                 return;
-        {
-                int t = 0;
-                float best = -FLT_MAX;
 
-                for (int k = 0; k < NT; k++)
-                        if (delta[(n - 1) * NT + (size_t)k] > best) {
-                                best = delta[(n - 1) * NT + (size_t)k];
-                                t = k;
-                        }
-                for (size_t i = n; i-- > 0;) {
-                        out[i] = (uint8_t)t;
-                        t = w->bp[i * NT + (size_t)t];
+        for (;;) {
+                const struct enricher_mslot *s = &m->q[i];
+
+                if (s->key == h) {
+                        v4s a, b;
+
+                        memcpy(&a, s->w, sizeof(a));
+                        memcpy(&b, s->w + 4, sizeof(b));
+                        acc[0] += __builtin_convertvector(a, v4i);
+                        acc[1] += __builtin_convertvector(b, v4i);
+                        return;
                 }
+                if (!s->key)
+                        return;
+                i = (i + 1) & m->qmask;
         }
+}
+
+/* The features of features() that depend on token @p i's word alone:
+ * the same hashes, summed once per distinct word and shape, copied to
+ * @p tw. */
+static void word_sums(const struct enricher_model *m,
+                      const struct enricher_tokens *tk, size_t i, uint64_t s0,
+                      struct enricher_model_work *w, struct enricher_tokw *tw)
+{
+        uint64_t h = tk->v[i].h;
+        struct enricher_wcache *c =
+                &w->wc[(size_t)enricher_mix64(h ^ (s0 << 1)) & (WC_SIZE - 1)];
+
+        if (!(c->h == h && c->s0 == s0 && h)) {
+                size_t n;
+                const char *s = enricher_tok_fold(tk, i, &n);
+                v4i *self = c->w.v[W_SELF];
+
+                memset(&c->w, 0, sizeof(c->w));
+                qadd(m, fh(2, h), self);
+                qadd(m, fh(7, s0), self);
+                qadd(m, fh(10, enricher_hash_bytes(s, n < 3 ? n : 3)), self);
+                qadd(m, fh(11, enricher_hash_bytes(s + (n < 3 ? 0 : n - 3),
+                                                   n < 3 ? n : 3)),
+                     self);
+                qadd(m, fh(12, enricher_hash_bytes(s + (n < 4 ? 0 : n - 4),
+                                                   n < 4 ? n : 4)),
+                     self);
+                qadd(m, fh(3, h), c->w.v[W_PREV]);
+                qadd(m, fh(4, h), c->w.v[W_NEXT]);
+                qadd(m, fh(5, h), c->w.v[W_PREV2]);
+                qadd(m, fh(6, h), c->w.v[W_NEXT2]);
+                c->h = h;
+                c->s0 = s0;
+        }
+        *tw = c->w;
+}
+
+#define SC_SIZE 1024 /* shape and gap combinations in the cache */
+
+/* The features of shapes and gaps alone (templates 8, 9, 15, 16, 19). */
+static void shape_sums(const struct enricher_model *m, uint64_t sm,
+                       uint64_t s0, uint64_t sp, uint64_t g0, uint64_t g1,
+                       struct enricher_model_work *w, v4i *acc)
+{
+        /* shapes < 2^16, gaps < 2^8 (0xff never: the key is never empty) */
+        uint64_t key = sm | s0 << 16 | sp << 32 | g0 << 48 | g1 << 56;
+        struct enricher_scache *c =
+                &w->sc[(size_t)((key * 0x9e3779b97f4a7c15ULL) >> 54)];
+
+        if (c->key != key) {
+                c->key = key;
+                c->v[0] = (v4i){0};
+                c->v[1] = (v4i){0};
+                qadd(m, fh(8, sm << 20 | s0), c->v);
+                qadd(m, fh(9, s0 << 20 | sp), c->v);
+                qadd(m, fh(15, g0 << 20 | s0), c->v);
+                qadd(m, fh(16, g1 << 20 | s0), c->v);
+                qadd(m, fh(19, sm << 40 | s0 << 20 | sp), c->v);
+        }
+        acc[0] += c->v[0];
+        acc[1] += c->v[1];
+}
+
+/* Emission scores of a loaded model (the same features as decode()'s), then
+ * Viterbi. */
+static void decode_q(const struct enricher_model *m,
+                     const struct enricher_tokens *tk,
+                     struct enricher_model_work *w, uint8_t *out)
+{
+        size_t n = tk->n;
+        float *em = w->score;
+        v4i bias[2];
+
+        struct enricher_tokw edge; /* START before the text, END after */
+
+        if (!w->wc || w->wc_model != m->id) {
+                if (!w->wc) {
+                        w->wc = vl_xmalloc(WC_SIZE * sizeof(*w->wc));
+                        w->sc = vl_xmalloc(SC_SIZE * sizeof(*w->sc));
+                }
+                memset(w->wc, 0, WC_SIZE * sizeof(*w->wc));
+                memset(w->sc, 0xff, SC_SIZE * sizeof(*w->sc));
+                w->wc_model = m->id;
+        }
+        memcpy(&bias, m->bias, sizeof(bias));
+        memset(&edge, 0, sizeof(edge));
+        qadd(m, fh(3, word(tk, -1)), edge.v[W_PREV]);
+        qadd(m, fh(5, word(tk, -1)), edge.v[W_PREV2]);
+        qadd(m, fh(4, word(tk, (ptrdiff_t)n)), edge.v[W_NEXT]);
+        qadd(m, fh(6, word(tk, (ptrdiff_t)n)), edge.v[W_NEXT2]);
+        for (size_t i = 0; i < n; i++)
+                word_sums(m, tk, i, shp(tk, (ptrdiff_t)i), w, &w->tw[i]);
+        for (size_t i = 0; i < n; i++) {
+                ptrdiff_t p = (ptrdiff_t)i;
+                uint64_t s0 = shp(tk, p), sm = shp(tk, p - 1),
+                         sp = shp(tk, p + 1);
+                uint64_t wm1 = word(tk, p - 1), wp1 = word(tk, p + 1),
+                         w0 = tk->v[i].h;
+                const struct enricher_tokw *t0 = &w->tw[i],
+                        *tm1 = i >= 1 ? &w->tw[i - 1] : &edge,
+                        *tm2 = i >= 2 ? &w->tw[i - 2] : &edge,
+                        *tp1 = i + 1 < n ? &w->tw[i + 1] : &edge,
+                        *tp2 = i + 2 < n ? &w->tw[i + 2] : &edge;
+                v4i acc[2];
+
+                for (int k = 0; k < 2; k++)
+                        acc[k] = bias[k] + t0->v[W_SELF][k] +
+                                 tm1->v[W_PREV][k] + tp1->v[W_NEXT][k] +
+                                 tm2->v[W_PREV2][k] + tp2->v[W_NEXT2][k];
+                shape_sums(m, sm, s0, sp, gapf(tk, i), gapf(tk, i + 1), w,
+                           acc);
+                qadd(m, fh(13, enricher_hash_seq(wm1, s0)), acc);
+                qadd(m, fh(14, enricher_hash_seq(s0, wp1)), acc);
+                qadd(m, fh(17, enricher_hash_seq(wm1, w0)), acc);
+                qadd(m, fh(18, enricher_hash_seq(w0, wp1)), acc);
+                qadd(m, fh(20, enricher_hash_seq(word(tk, p - 2), wm1) ^ s0),
+                     acc);
+                for (int t = 0; t < NT; t++)
+                        em[i * NT + (size_t)t] =
+                                (float)(t < 4 ? acc[0][t] : acc[1][t - 4]) *
+                                m->scale;
+        }
+        viterbi(m, em, n, w, out);
 }
 
 void enricher_model_tag(const struct enricher_model *m,
@@ -281,7 +508,10 @@ void enricher_model_tag(const struct enricher_model *m,
                         struct enricher_model_work *w, uint8_t *out)
 {
         reserve(w, tk->n + 1);
-        decode(m, tk, w, out);
+        if (m->q)
+                decode_q(m, tk, w, out);
+        else
+                decode(m, tk, w, out);
 }
 
 static void update(struct enricher_model *m, uint64_t h, int t, float d)
@@ -440,22 +670,46 @@ enum vl_rc enricher_model_load(struct enricher_model **out, const char *path,
             fread(&scale, sizeof(scale), 1, f) != 1 ||
             fread(m->trans, sizeof(m->trans), 1, f) != 1 || nf > (1u << 26))
                 goto bad;
-        m->nslot = 1024;
-        while (m->nslot < (size_t)nf * 2 + 2)
-                m->nslot *= 2;
-        m->key = vl_xcalloc(m->nslot, sizeof(*m->key));
-        m->w = vl_xcalloc(m->nslot * WS, sizeof(*m->w));
+        {
+                static atomic_uint_fast64_t ids;
+                size_t nq = 1024;
+
+                while (nq < (size_t)nf * 2 + 2)
+                        nq *= 2;
+                m->q = vl_xcalloc(nq, sizeof(*m->q));
+                m->qmask = nq - 1;
+                /* 8 bits per feature, 2 set: 5 % of absent ones pass */
+                m->bloom = vl_xcalloc(nq * 4 / 64, sizeof(*m->bloom));
+                m->bmask = nq * 4 - 1;
+                m->scale = scale;
+                m->id = atomic_fetch_add(&ids, 1) + 1;
+        }
         for (uint32_t k = 0; k < nf; k++) {
                 uint64_t h;
                 int16_t q[NT];
-                size_t s;
+                size_t i;
 
                 if (fread(&h, sizeof(h), 1, f) != 1 ||
                     fread(q, sizeof(q), 1, f) != 1 || !h)
                         goto bad;
-                s = find_or_add(m, h);
-                for (int t = 0; t < NT; t++)
-                        m->w[s * WS + (size_t)t] = (float)q[t] * scale;
+                if (h == fh(1, 0)) { /* the bias: on for every token */
+                        for (int t = 0; t < NT; t++)
+                                m->bias[t] = q[t];
+                        m->used++;
+                        continue;
+                }
+                i = (size_t)(h ^ (h >> 29)) & m->qmask;
+                while (m->q[i].key && m->q[i].key != h)
+                        i = (i + 1) & m->qmask;
+                if (!m->q[i].key)
+                        m->used++;
+                m->q[i].key = h;
+                memcpy(m->q[i].w, q, sizeof(q));
+                for (int b = 0; b < 2; b++) {
+                        size_t bit = bloom_bit(m, h, b);
+
+                        m->bloom[bit >> 6] |= 1ULL << (bit & 63);
+                }
         }
         fclose(f);
         *out = m;

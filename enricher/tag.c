@@ -32,6 +32,7 @@
 #include "enricher.h"
 
 #define ENRICHER_LOCAL_MAX 6
+#define ORG_MAX_TOK 8 /* words in an organisation found by its head word */
 
 /* A name introduced by this article: a person's full name found by rule,
  * or the surname of any person's full name. */
@@ -113,6 +114,20 @@ static const char *const function_words[] = {
         "it", "i", "mr", "mrs", "ms", "m", "mme", "dr", "cher", "chers",
 };
 
+/* capitalised, they begin the name of an organisation: "Alliance des
+ * États du Sahel", "Agence d'Information du Burkina", "Bank of England" */
+static const char *const org_head_words[] = {
+        "agence", "alliance", "armee", "assemblee", "association",
+        "autorite", "banque", "coalition", "comite", "commission",
+        "communaute", "compagnie", "confederation", "conseil", "federation",
+        "fondation", "fonds", "front", "institut", "ministere", "mouvement",
+        "organisation", "parti", "rassemblement", "societe", "syndicat",
+        "union", "universite", "agency", "assembly", "association", "bank",
+        "coalition", "commission", "committee", "confederation", "council",
+        "federation", "foundation", "fund", "institute", "ministry",
+        "movement", "organization", "party", "university",
+};
+
 /* words that make a capitalised run an organisation or a place, not a
  * person ("Grace King High School", "Calty Design Research Inc") */
 static const char *const nonname_words[] = {
@@ -168,26 +183,35 @@ static const char *const end_headings[] = {
 
 /* ---- word sets ---------------------------------------------------------- */
 
-static int u64_cmp(const void *a, const void *b)
-{
-        uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-        return x < y ? -1 : x > y;
-}
-
 static void wordset_init(struct enricher_wordset *ws, const char *const *w,
                          size_t n)
 {
-        ws->h = vl_xmalloc(n * sizeof(*ws->h));
-        for (size_t i = 0; i < n; i++)
-                ws->h[i] = enricher_hash_bytes(w[i], strlen(w[i]));
-        qsort(ws->h, n, sizeof(*ws->h), u64_cmp);
-        ws->n = n;
+        size_t cap = 16;
+
+        while (cap < n * 4)
+                cap *= 2;
+        ws->h = vl_xcalloc(cap, sizeof(*ws->h));
+        ws->mask = cap - 1;
+        for (size_t i = 0; i < n; i++) {
+                uint64_t h = enricher_hash_bytes(w[i], strlen(w[i]));
+                size_t k = (size_t)h & ws->mask;
+
+                while (ws->h[k] && ws->h[k] != h)
+                        k = (k + 1) & ws->mask;
+                ws->h[k] = h;
+        }
 }
 
-static int wordset_has(const struct enricher_wordset *ws, uint64_t h)
+static inline int wordset_has(const struct enricher_wordset *ws, uint64_t h)
 {
-        return bsearch(&h, ws->h, ws->n, sizeof(*ws->h), u64_cmp) != NULL;
+        size_t k = (size_t)h & ws->mask;
+
+        while (ws->h[k]) {
+                if (ws->h[k] == h)
+                        return 1;
+                k = (k + 1) & ws->mask;
+        }
+        return 0;
 }
 
 #define WORDSET(ws, arr) wordset_init(ws, arr, sizeof(arr) / sizeof(*(arr)))
@@ -211,6 +235,7 @@ struct enricher_tag *enricher_tag_new(const struct enricher_gazetteer *gz)
         WORDSET(&tg->function, function_words);
         WORDSET(&tg->nonname, nonname_words);
         WORDSET(&tg->verbs, verb_words);
+        WORDSET(&tg->orgheads, org_head_words);
         return tg;
 }
 
@@ -234,6 +259,7 @@ void enricher_tag_destroy(struct enricher_tag *tg)
         free(tg->links.h);
         free(tg->function.h);
         free(tg->nonname.h);
+        free(tg->orgheads.h);
         free(tg->verbs.h);
         if (tg->mw) {
                 enricher_model_work_release(tg->mw);
@@ -260,6 +286,13 @@ static int words_match(const struct enricher_tokens *tk, size_t i, size_t end,
 {
         const char *p = phrase;
 
+        if (i < end) { /* most lines: the first letter differs */
+                size_t fl;
+                const char *f = enricher_tok_fold(tk, i, &fl);
+
+                if (!fl || f[0] != p[0])
+                        return 0;
+        }
         for (; *p; i++) {
                 const char *sp = strchr(p, ' ');
                 size_t wl = sp ? (size_t)(sp - p) : strlen(p), fl;
@@ -894,6 +927,70 @@ static int name_goes_on(const struct enricher_tag *tg,
         return 1;
 }
 
+/* An organisation no list knows, by its head word: a capitalised head
+ * ("Alliance", "Agence", "Ministry") then capitalised words and the words
+ * that link them ("des", "du", "of"), on one line, ending on a capitalised
+ * word; "(ACRONYM)" right after it is the same organisation, and both name
+ * it for the rest of the article. @returns the end, or 0. */
+static size_t rule_org(struct enricher_tag *tg,
+                       const struct enricher_tokens *tk, const char *src,
+                       size_t i, enum enricher_where where)
+{
+        const struct enricher_tok *t = &tk->v[i];
+        size_t j, last = i;
+        uint32_t grp;
+        uint64_t h = ENRICHER_SEQ_SEED;
+
+        if (!(t->flags & ENRICHER_TOK_CAP) ||
+            (t->flags & (ENRICHER_TOK_ALLCAPS | ENRICHER_TOK_DIGIT)) ||
+            !is_in(&tg->orgheads, t))
+                return 0;
+        for (j = i + 1; j < tk->n && j < i + ORG_MAX_TOK; j++) {
+                const struct enricher_tok *u = &tk->v[j];
+
+                if (!(u->flags & ENRICHER_TOK_JOIN) ||
+                    (u->flags & (ENRICHER_TOK_SKIP | ENRICHER_TOK_LINE)))
+                        break;
+                if ((u->flags & ENRICHER_TOK_CAP) &&
+                    !(u->flags & ENRICHER_TOK_DIGIT) &&
+                    !is_in(&tg->function, u))
+                        last = j;
+                else if (!is_in(&tg->links, u))
+                        break;
+        }
+        if (last == i)
+                return 0;
+        j = last + 1;
+        grp = group_of_unknown(tg, tk, src, i, j - i, ENRICHER_ORG);
+        mention_add(tg, tk, i, j - i, grp, where, ENRICHER_SRC_ORG);
+        if (j - i <= ENRICHER_LOCAL_MAX) {
+                for (size_t k = i; k < j; k++)
+                        h = enricher_hash_seq(h, tk->v[k].h);
+                local_add(tg, h, j - i, grp);
+        }
+        /* "(AES)" */
+        if (j < tk->n) {
+                const struct enricher_tok *a = &tk->v[j];
+                const char *gap = src + tk->v[j - 1].b1, *end = src + a->b0;
+
+                while (gap < end && (*gap == ' ' || *gap == '\t'))
+                        gap++;
+                /* (the ')' read before the next word: within the text) */
+                if ((a->flags & ENRICHER_TOK_ALLCAPS) && a->nlet >= 2 &&
+                    a->nlet <= 8 && gap + 1 == end && *gap == '(' &&
+                    j + 1 < tk->n && tk->v[j + 1].b0 > a->b1 &&
+                    src[a->b1] == ')') {
+                        mention_add(tg, tk, j, 1, grp, where,
+                                    ENRICHER_SRC_ORG);
+                        local_add(tg, enricher_hash_seq(ENRICHER_SEQ_SEED,
+                                                        a->h),
+                                  1, grp);
+                        j++;
+                }
+        }
+        return j;
+}
+
 /* Headline Title Case: capitals say nothing about names there. */
 static int title_case(const struct enricher_tokens *tk)
 {
@@ -1019,6 +1116,8 @@ static void scan(struct enricher_tag *tg, const struct enricher_tokens *tk,
                 next = rule_title(tg, tk, src, i, where);
                 if (!next)
                         next = rule_byline(tg, tk, src, i, where);
+                if (!next && guards)
+                        next = rule_org(tg, tk, src, i, where);
                 if (!next)
                         next = rule_model(tg, tk, src, i, where);
                 if (next)

@@ -190,6 +190,21 @@ static struct enricher_tok *tok_push(struct enricher_tokens *tk)
         return memset(&tk->v[tk->n++], 0, sizeof(*tk->v));
 }
 
+/* A word starting at byte @p i, code point @p cp_i, after the gap @p g
+ * (which is reset). */
+static struct enricher_tok *tok_start(struct enricher_tokens *tk, size_t i,
+                                      uint32_t cp_i, struct gap *g, int first)
+{
+        struct enricher_tok *t = tok_push(tk);
+
+        t->b0 = (uint32_t)i;
+        t->c0 = cp_i;
+        t->f0 = (uint32_t)tk->flen;
+        t->flags = gap_flags(g, first);
+        memset(g, 0, sizeof(*g));
+        return t;
+}
+
 static void tok_finish(struct enricher_tokens *tk, struct enricher_tok *t,
                        int nlower)
 {
@@ -198,6 +213,22 @@ static void tok_finish(struct enricher_tokens *tk, struct enricher_tok *t,
         if (t->nlet >= 2 && nlower == 0 && t->upmask)
                 t->flags |= ENRICHER_TOK_ALLCAPS;
 }
+
+/* ASCII letters and digits: 1 lowercase, 2 digit, 3 uppercase */
+static const uint8_t ascii_word[128] = {
+        ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2,
+        ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2,
+        ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+        ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1,
+        ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+        ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+        ['y'] = 1, ['z'] = 1,
+        ['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3,
+        ['G'] = 3, ['H'] = 3, ['I'] = 3, ['J'] = 3, ['K'] = 3, ['L'] = 3,
+        ['M'] = 3, ['N'] = 3, ['O'] = 3, ['P'] = 3, ['Q'] = 3, ['R'] = 3,
+        ['S'] = 3, ['T'] = 3, ['U'] = 3, ['V'] = 3, ['W'] = 3, ['X'] = 3,
+        ['Y'] = 3, ['Z'] = 3,
+};
 
 void enricher_tokenize(struct enricher_tokens *tk, const char *s, size_t len)
 {
@@ -216,6 +247,55 @@ void enricher_tokenize(struct enricher_tokens *tk, const char *s, size_t len)
                 utf8proc_ssize_t k;
                 enum cclass cc;
 
+                if (p[i] < 0x80 && ascii_word[p[i]]) {
+                        /* a run of ASCII letters and digits: the
+                         * per-character case below, without the
+                         * classification */
+                        size_t j = i;
+                        char *f;
+
+                        if (!t) {
+                                t = tok_start(tk, i, cp_i, &g, first);
+                                first = nlower = prev_case = 0;
+                        }
+
+                        while (j < len && p[j] < 0x80 && ascii_word[p[j]])
+                                j++;
+                        fold_reserve(tk, j - i);
+                        f = tk->fold + tk->flen;
+                        for (; i < j; i++, cp_i++) {
+                                unsigned char c = p[i];
+
+                                if (ascii_word[c] == 1) { /* lowercase */
+                                        nlower++;
+                                        prev_case = -1;
+                                        if (t->nlet < UINT16_MAX)
+                                                t->nlet++;
+                                } else if (ascii_word[c] == 2) { /* digit */
+                                        t->flags |= ENRICHER_TOK_DIGIT;
+                                } else if (prev_case < 0) {
+                                        break; /* a case change: below */
+                                } else {
+                                        if (t->nlet < 16)
+                                                t->upmask |= (uint16_t)(
+                                                        1u << t->nlet);
+                                        if (t->nlet == 0)
+                                                t->flags |= ENRICHER_TOK_CAP;
+                                        prev_case = 1;
+                                        if (t->nlet < UINT16_MAX)
+                                                t->nlet++;
+                                        c = (unsigned char)(c + 32);
+                                }
+                                *f++ = (char)c;
+                                tk->flen++;
+                                t->b1 = (uint32_t)(i + 1);
+                                t->c1 = cp_i + 1;
+                        }
+                        if (i >= len)
+                                break;
+                        /* p[i] is not a letter or digit of ASCII, or is an
+                         * uppercase letter after a lowercase one */
+                }
                 if (p[i] < 0x80) { /* ASCII: most of the text */
                         cp = p[i];
                         k = 1;
@@ -240,15 +320,8 @@ void enricher_tokenize(struct enricher_tokens *tk, const char *s, size_t len)
                 }
                 if (cc == C_WORD || cc == C_MARK) {
                         if (!t) {
-                                t = tok_push(tk);
-                                t->b0 = (uint32_t)i;
-                                t->c0 = cp_i;
-                                t->f0 = (uint32_t)tk->flen;
-                                t->flags = gap_flags(&g, first);
-                                first = 0;
-                                nlower = 0;
-                                prev_case = 0;
-                                memset(&g, 0, sizeof(g));
+                                t = tok_start(tk, i, cp_i, &g, first);
+                                first = nlower = prev_case = 0;
                         }
                         if (cc == C_WORD && cp < 0x80 && cp >= '0' &&
                             cp <= '9')

@@ -245,7 +245,7 @@ Test(enricher_stage, keys_table)
 
         for (const struct vl_conf_key *k = enricher_keys; k->name; k++, n++)
                 cr_expect(strncmp(k->name, "enricher.", 9) == 0, "%s", k->name);
-        cr_expect_eq(n, 4);
+        cr_expect_eq(n, 10);
 }
 
 /* enricher.model: the statistical tagger finds a person no list knows,

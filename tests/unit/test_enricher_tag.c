@@ -405,3 +405,27 @@ Test(enricher_tag, user_aliases_add_entities_without_rebuild)
                          "Juvenal Marizamunda|Marizamunda");
         cr_expect_str_eq(mentions_of("Russia"), "Russie des tsars");
 }
+
+/* An organisation no list knows, by its head word; its "(ACRONYM)" is the
+ * same organisation for the rest of the article. */
+Test(enricher_tag, organisation_by_head_word_and_acronym)
+{
+        const struct enricher_group *g;
+
+        tag("Le Mouvement pour la Renaissance du Liptako (MRL) a tenu son "
+            "congrès. Le MRL réclame des élections. L'Union a voté. Selon "
+            "la Banque de Kaya, rien.");
+        g = group("Mouvement pour la Renaissance du Liptako");
+        cr_assert_not_null(g);
+        cr_expect_eq(g->type, ENRICHER_ORG);
+        cr_expect_eq(g->entity, -1); /* no qid */
+        cr_expect_str_eq(mentions_of("Mouvement pour la Renaissance du "
+                                     "Liptako"),
+                         "Mouvement pour la Renaissance du Liptako|MRL|MRL");
+        /* a head word with no name after it is no organisation */
+        cr_expect_null(group("Union"));
+        g = group("Banque de Kaya");
+        cr_assert_not_null(g);
+        cr_expect_eq(g->type, ENRICHER_ORG);
+        check_offsets();
+}
