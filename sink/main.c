@@ -1,4 +1,5 @@
-/* veille-sink: enriched events to watch topics and a JSONL file. */
+/* veille-sink: enriched events to watch topics, webhooks and a JSONL
+ * file. */
 #include "veille/stage.h"
 #include "sink.h"
 

@@ -1,11 +1,14 @@
 /* The sink stage: validate an enriched event, append it to the JSONL file,
- * and publish one match record per watch that names one of its entities. */
+ * and publish one match record per watch that matches it (and hand it to
+ * the webhook thread when the watch has a webhook). */
 #include <stddef.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "veille/buf.h"
 #include "veille/conf.h"
+#include "veille/jscan.h"
 #include "veille/log.h"
 #include "veille/mem.h"
 #include "sink.h"
@@ -30,6 +33,31 @@ const struct vl_conf_key sink_keys[] = {
           offsetof(struct sink_conf, file_max_age), "0",
           "rotate the JSONL file once its first line is this many seconds "
           "old (0: never)", 0 },
+        { "sink.webhook.timeout.ms", VL_CONF_INT,
+          offsetof(struct sink_conf, hook_timeout_ms), "10000",
+          "time allowed for one webhook POST, connection included", 0 },
+        { "sink.webhook.retries", VL_CONF_INT,
+          offsetof(struct sink_conf, hook_retries), "5",
+          "webhook retries after a network error, a 5xx or a 429, before "
+          "the match goes to the dead-letter topic", 0 },
+        { "sink.webhook.backoff.ms", VL_CONF_INT,
+          offsetof(struct sink_conf, hook_backoff_ms), "1000",
+          "wait before the first webhook retry (doubles at each one)", 0 },
+        { "sink.webhook.backoff.max.ms", VL_CONF_INT,
+          offsetof(struct sink_conf, hook_backoff_max_ms), "60000",
+          "longest wait between webhook attempts, Retry-After included", 0 },
+        { "sink.webhook.max.pending", VL_CONF_INT,
+          offsetof(struct sink_conf, hook_max_pending), "1000",
+          "webhook deliveries held at once; beyond, consumption waits", 0 },
+        { "sink.webhook.allow.private", VL_CONF_BOOL,
+          offsetof(struct sink_conf, hook_allow_private), "false",
+          "let webhooks reach loopback, private and link-local addresses",
+          0 },
+        { "sink.webhook.secret", VL_CONF_STR,
+          offsetof(struct sink_conf, hook_secret), "",
+          "sign each webhook body: X-Veille-Signature: sha256=<hex "
+          "HMAC-SHA256 of the body with this key> (empty: unsigned)",
+          VL_CONF_SECRET },
         { 0 }
 };
 
@@ -39,8 +67,14 @@ struct sink {
         struct sink_watchset *ws;
         struct sink_jsonl *jsonl;
         struct sink_hits hits; /* per-event scratch */
+        struct vl_buf rec;     /* a match record being written */
+        struct vl_jobj jo;     /* the input's members */
+        struct vl_buf rest;    /* the input but its text */
+        struct vl_buf scratch; /* its text, when it has escapes */
         atomic_ullong *matches;
         atomic_ullong *lines;
+        struct sink_hook_conf hc;
+        struct sink_hooks *hooks; /* NULL in one-shot mode */
 };
 
 static int is_set(const char *s)
@@ -107,7 +141,6 @@ enum vl_rc sink_init(void **state, const struct vl_stage_conf *sc, void *conf,
         struct sink *s = vl_xcalloc(1, sizeof(*s));
         enum vl_rc rc;
 
-        (void)sc;
         s->cf = conf;
         s->prefix = s->cf->watch_prefix ? s->cf->watch_prefix : "";
         rc = check_prefix(s->prefix, err);
@@ -123,6 +156,36 @@ enum vl_rc sink_init(void **state, const struct vl_stage_conf *sc, void *conf,
                 s->jsonl = sink_jsonl_open(s->cf->file, err);
                 if (!s->jsonl) {
                         rc = err ? err->rc : VL_FATAL;
+                        goto fail;
+                }
+        }
+        /* sc is NULL in unit tests: no webhooks */
+        if (sc && (s->cf->hook_timeout_ms <= 0 || s->cf->hook_retries < 0 ||
+            s->cf->hook_backoff_ms < 0 ||
+            s->cf->hook_backoff_max_ms < s->cf->hook_backoff_ms ||
+            s->cf->hook_max_pending <= 0)) {
+                rc = vl_err_set(err, VL_REJECT,
+                                "sink.webhook.*: timeout.ms and max.pending "
+                                "must be above 0, retries and backoff.ms at "
+                                "least 0, backoff.max.ms at least backoff.ms");
+                goto fail;
+        }
+        s->hc = (struct sink_hook_conf){
+                .timeout_ms = s->cf->hook_timeout_ms,
+                .retries = s->cf->hook_retries,
+                .backoff_ms = s->cf->hook_backoff_ms,
+                .backoff_max_ms = s->cf->hook_backoff_max_ms,
+                .max_pending = s->cf->hook_max_pending,
+                .allow_private = s->cf->hook_allow_private,
+                .secret = s->cf->hook_secret,
+                .dlq_topic = sc ? sc->dlq_topic : "veille.dlq",
+                .dlq_max_input_bytes = sc ? sc->dlq_max_input_bytes : 0,
+        };
+        /* one-shot mode delivers nothing itself: it prints */
+        if (sc && !sc->file) {
+                s->hooks = sink_hooks_start(&s->hc, m, err);
+                if (!s->hooks) {
+                        rc = VL_FATAL;
                         goto fail;
                 }
         }
@@ -204,38 +267,105 @@ static enum vl_rc check_event(const json_t *ev, struct vl_err *err)
         return VL_OK;
 }
 
-/* {"start","end","in"} of every mention of the entity. */
-static json_t *mention_spans(const json_t *ent)
+/* The match records are written as text, not built with jansson and
+ * dumped: the same compact JSON, at a fraction of the cost. */
+#define PUT(b, lit) vl_buf_append((b), (lit), sizeof(lit) - 1, NULL)
+
+static void put_int(struct vl_buf *b, long long v)
 {
-        const json_t *ms = json_object_get(ent, "mentions");
-        json_t *spans = json_array();
-        size_t i;
+        char d[24];
+        int n = sizeof(d);
+        unsigned long long u = v < 0 ? 0ull - (unsigned long long)v
+                                     : (unsigned long long)v;
 
-        for (i = 0; i < json_array_size(ms); i++) {
-                const json_t *mn = json_array_get(ms, i);
-                json_t *span = json_object();
-                const char *keys[] = { "start", "end", "in" };
-                size_t k;
-
-                for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-                        json_t *v = json_object_get(mn, keys[k]);
-
-                        if (v)
-                                json_object_set(span, keys[k], v);
-                }
-                json_array_append_new(spans, span);
-        }
-        return spans;
+        do {
+                d[--n] = (char)('0' + u % 10);
+                u /= 10;
+        } while (u);
+        if (v < 0)
+                d[--n] = '-';
+        vl_buf_append(b, d + n, sizeof(d) - (size_t)n, NULL);
 }
 
-static json_t *entity_entry(const struct sink_node *leaf, const json_t *ent)
+static void put_str(struct vl_buf *b, const char *s)
 {
-        json_t *qid = json_object_get(ent, "qid");
+        vl_json_put_string(b, s, strlen(s));
+}
 
-        return json_pack("{s:s, s:O, s:O, s:o}", "term", leaf->text, "entity",
-                         json_object_get(ent, "name"), "qid",
-                         qid ? qid : json_null(), "mentions",
-                         mention_spans(ent));
+/* A value of the input as JSON text (mentions' start, end and in). */
+static void put_value(struct vl_buf *b, const json_t *v)
+{
+        char *s;
+
+        if (json_is_integer(v)) {
+                put_int(b, (long long)json_integer_value(v));
+                return;
+        }
+        if (json_is_string(v)) {
+                vl_json_put_string(b, json_string_value(v),
+                                   json_string_length(v));
+                return;
+        }
+        s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+                                  JSON_REAL_PRECISION(15));
+        if (s)
+                vl_buf_append(b, s, strlen(s), NULL);
+        else
+                PUT(b, "null");
+        free(s);
+}
+
+/* [{"start","end","in"}...] of every mention of the entity. */
+static void put_mention_spans(struct vl_buf *b, const json_t *ent)
+{
+        const json_t *ms = json_object_get(ent, "mentions");
+        static const char *const keys[] = { "start", "end", "in" };
+        size_t i, k;
+
+        PUT(b, "[");
+        for (i = 0; i < json_array_size(ms); i++) {
+                const json_t *mn = json_array_get(ms, i);
+                int first = 1;
+
+                if (i)
+                        PUT(b, ",");
+                PUT(b, "{");
+                for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+                        const json_t *v = json_object_get(mn, keys[k]);
+
+                        if (!v)
+                                continue;
+                        if (!first)
+                                PUT(b, ",");
+                        first = 0;
+                        PUT(b, "\"");
+                        vl_buf_append(b, keys[k], strlen(keys[k]), NULL);
+                        PUT(b, "\":");
+                        put_value(b, v);
+                }
+                PUT(b, "}");
+        }
+        PUT(b, "]");
+}
+
+/* {"term","entity","qid","mentions"} */
+static void put_entity_entry(struct vl_buf *b, const char *term,
+                             const json_t *ent)
+{
+        const json_t *qid = json_object_get(ent, "qid");
+
+        PUT(b, "{\"term\":");
+        put_str(b, term);
+        PUT(b, ",\"entity\":");
+        put_value(b, json_object_get(ent, "name"));
+        PUT(b, ",\"qid\":");
+        if (qid)
+                put_value(b, qid);
+        else
+                PUT(b, "null");
+        PUT(b, ",\"mentions\":");
+        put_mention_spans(b, ent);
+        PUT(b, "}");
 }
 
 /* The written form of a leaf: "Q965", "coopération", "type:PER". */
@@ -256,73 +386,83 @@ static const char *leaf_term(const struct sink_node *leaf, char *buf,
         return leaf->text;
 }
 
+static void put_term_only(struct vl_buf *b, const char *term)
+{
+        PUT(b, "{\"term\":");
+        put_str(b, term);
+        PUT(b, "}");
+}
+
 /* The entries of hits [i, k) of one watch: one per (entity leaf, entity),
  * one per word or phrase leaf with all its occurrences. */
-static json_t *matched_list(const struct sink_watch *w,
-                            const struct sink_hit *h, int i, int k,
-                            const json_t *ents)
+static void put_matched_list(struct vl_buf *b, const struct sink_watch *w,
+                             const struct sink_hit *h, int i, int k,
+                             const json_t *ents)
 {
-        json_t *matched = json_array();
         char buf[1024];
+        int first = 1;
 
+        PUT(b, "[");
         while (i < k) {
                 const struct sink_node *leaf = h[i].leaf;
-                json_t *spans;
                 int j;
 
+                if (!first)
+                        PUT(b, ",");
+                first = 0;
                 if (!leaf) { /* matched on NOT alone: the query says why */
-                        json_array_append_new(
-                                matched, json_pack("{s:s}", "term", w->query));
+                        put_term_only(b, w->query);
                         i++;
                         continue;
                 }
                 if (leaf->kind >= SINK_N_LANG) {
-                        json_array_append_new(
-                                matched,
-                                json_pack("{s:s}", "term",
-                                          leaf_term(leaf, buf, sizeof(buf))));
+                        put_term_only(b, leaf_term(leaf, buf, sizeof(buf)));
                         i++;
                         continue;
                 }
                 if (h[i].entity >= 0) {
-                        json_t *e = entity_entry(
-                                leaf,
+                        put_entity_entry(
+                                b,
+                                leaf->kind == SINK_N_TYPE
+                                        ? leaf_term(leaf, buf, sizeof(buf))
+                                        : leaf->text,
                                 json_array_get(ents, (size_t)h[i].entity));
-
-                        if (leaf->kind == SINK_N_TYPE)
-                                json_object_set_new(
-                                        e, "term",
-                                        json_string(leaf_term(
-                                                leaf, buf, sizeof(buf))));
-                        json_array_append_new(matched, e);
                         i++;
                         continue;
                 }
-                spans = json_array();
+                PUT(b, "{\"term\":");
+                put_str(b, leaf->text);
+                PUT(b, ",\"mentions\":[");
                 for (j = i; j < k && h[j].leaf == leaf && h[j].entity < 0;
-                     j++)
-                        json_array_append_new(
-                                spans,
-                                json_pack("{s:i, s:i, s:s}", "start",
-                                          h[j].start, "end", h[j].end, "in",
-                                          h[j].in == SINK_IN_TITLE ? "title"
-                                                                   : "text"));
-                json_array_append_new(matched,
-                                      json_pack("{s:s, s:o}", "term",
-                                                leaf->text, "mentions",
-                                                spans));
+                     j++) {
+                        if (j > i)
+                                PUT(b, ",");
+                        PUT(b, "{\"start\":");
+                        put_int(b, h[j].start);
+                        PUT(b, ",\"end\":");
+                        put_int(b, h[j].end);
+                        if (h[j].in == SINK_IN_TITLE)
+                                PUT(b, ",\"in\":\"title\"}");
+                        else
+                                PUT(b, ",\"in\":\"text\"}");
+                }
+                PUT(b, "]}");
                 i = j;
         }
-        return matched;
+        PUT(b, "]");
 }
 
-/* One record per watch in @p hits (sorted by watch); @p art is the input's
- * bytes. */
+/* One record per watch in @p hits (sorted by watch), and its webhook
+ * POST if the watch has one. */
 static void emit_matches(struct sink *s, json_t *ev, const char *id,
-                         const char *art, size_t alen, struct vl_out *out)
+                         const struct vl_in *in, struct vl_out *out)
 {
         const json_t *ents = json_object_get(ev, "entities");
         const struct sink_hit *h = s->hits.v;
+        const char *art = in->value;
+        size_t alen = in->len;
+        struct vl_buf *b = &s->rec;
+        char topic[TOPIC_MAX + 1];
         int i, k;
 
         while (alen > 0 && (art[alen - 1] == ' ' || art[alen - 1] == '\n' ||
@@ -336,38 +476,99 @@ static void emit_matches(struct sink *s, json_t *ev, const char *id,
         for (i = 0; i < s->hits.n; i = k) {
                 const struct sink_watch *w = &s->ws->w[h[i].watch];
                 struct vl_rec *rec;
-                json_t *small;
-                char *topic;
 
                 for (k = i; k < s->hits.n && h[k].watch == h[i].watch; k++)
                         ;
-                small = json_pack("{s:s, s:s, s:o}", "schema",
-                                  SINK_MATCH_SCHEMA, "watch", w->name,
-                                  "matched", matched_list(w, h, i, k, ents));
-                topic = vl_xasprintf("%s%s", s->prefix, w->name);
-                rec = vl_out_json_take(out, topic, id, SINK_MATCH_CE_TYPE,
-                                       small);
-                vl_rec_json_append(rec, "article", art, alen);
-                free(topic);
+                vl_buf_reset(b);
+                PUT(b, "{\"schema\":\"" SINK_MATCH_SCHEMA "\",\"watch\":");
+                put_str(b, w->name);
+                PUT(b, ",\"matched\":");
+                put_matched_list(b, w, h, i, k, ents);
+                PUT(b, ",\"article\":");
+                vl_buf_append(b, art, alen, NULL);
+                PUT(b, "}");
+                /* check_topics() keeps it within TOPIC_MAX */
+                snprintf(topic, sizeof(topic), "%s%s", s->prefix, w->name);
+                rec = vl_out_json_raw(out, topic, id, SINK_MATCH_CE_TYPE,
+                                      b->data, b->len);
+                if (w->webhook && s->hooks) {
+                        struct vl_ticket *t = vl_out_ticket(out);
+
+                        if (t)
+                                sink_hooks_post(s->hooks, t, w->name,
+                                                w->webhook, rec, in);
+                }
                 if (s->matches)
                         atomic_fetch_add(s->matches, 1);
         }
+}
+
+/* The event as a jansson tree, its text decoded apart: jansson's decoder
+ * reads a long string a byte at a time, and the text is most of an event.
+ * vl_jscan checks the whole event as jansson would, then jansson parses the
+ * event with an empty text, and the text is set in its place. */
+static json_t *parse_event(struct sink *s, const struct vl_in *in,
+                           struct vl_err *err)
+{
+        const struct vl_jmember *text;
+        json_error_t jerr;
+        json_t *ev;
+        const char *p;
+        size_t i, len;
+        struct vl_err jerr2 = { 0 };
+
+        if (vl_jscan_object(in->value, in->len, &s->jo, &jerr2) != VL_OK) {
+                vl_err_set(err, VL_REJECT, "invalid enriched event: %s",
+                           jerr2.msg);
+                return NULL;
+        }
+        text = vl_jobj_get(&s->jo, "text");
+        if (!vl_jmember_is_string(text)) {
+                p = in->value;
+                len = in->len;
+        } else {
+                vl_buf_reset(&s->rest);
+                PUT(&s->rest, "{");
+                for (i = 0; i < s->jo.n; i++) {
+                        const struct vl_jmember *m = &s->jo.m[i];
+
+                        if (i)
+                                PUT(&s->rest, ",");
+                        if (m == text) /* kept in its place, for the file */
+                                PUT(&s->rest, "\"text\":\"\"");
+                        else
+                                vl_buf_append(&s->rest, m->raw, m->rawlen,
+                                              NULL);
+                }
+                PUT(&s->rest, "}");
+                p = s->rest.data;
+                len = s->rest.len;
+        }
+        ev = json_loadb(p, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!ev) {
+                vl_err_set(err, VL_REJECT,
+                           "invalid enriched event: %s at line %d column %d",
+                           jerr.text, jerr.line, jerr.column);
+                return NULL;
+        }
+        if (vl_jmember_is_string(text)) {
+                p = vl_jmember_string(text, &s->scratch, &len);
+                json_object_set_new_nocheck(ev, "text",
+                                            json_stringn_nocheck(p, len));
+        }
+        return ev;
 }
 
 enum vl_rc sink_process(void *state, const struct vl_in *in,
                         struct vl_out *out, struct vl_err *err)
 {
         struct sink *s = state;
-        json_error_t jerr;
         json_t *ev;
         enum vl_rc rc;
 
-        ev = json_loadb(in->value, in->len, JSON_REJECT_DUPLICATES, &jerr);
+        ev = parse_event(s, in, err);
         if (!ev)
-                return vl_err_set(err, VL_REJECT,
-                                  "invalid enriched event: %s at line %d "
-                                  "column %d",
-                                  jerr.text, jerr.line, jerr.column);
+                return VL_REJECT;
         rc = check_event(ev, err);
         if (rc)
                 goto out;
@@ -387,8 +588,8 @@ enum vl_rc sink_process(void *state, const struct vl_in *in,
                         atomic_fetch_add(s->lines, 1);
         }
         sink_watchset_match(s->ws, ev, (long long)time(NULL), &s->hits);
-        emit_matches(s, ev, json_string_value(json_object_get(ev, "id")),
-                     in->value, in->len, out);
+        emit_matches(s, ev, json_string_value(json_object_get(ev, "id")), in,
+                     out);
 out:
         json_decref(ev);
         return rc;
@@ -436,8 +637,13 @@ void sink_destroy(void *state)
 
         if (!s)
                 return;
+        sink_hooks_stop(s->hooks);
         sink_watchset_destroy(s->ws);
         sink_jsonl_close(s->jsonl);
         sink_hits_release(&s->hits);
+        vl_buf_release(&s->rec);
+        vl_buf_release(&s->rest);
+        vl_buf_release(&s->scratch);
+        vl_jobj_release(&s->jo);
         free(s);
 }

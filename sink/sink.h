@@ -1,10 +1,12 @@
 #ifndef VEILLE_SINK_H
 #define VEILLE_SINK_H
-/* veille-sink: enriched events in, watch topics and a JSONL file out.
+/* veille-sink: enriched events in, watch topics, webhooks and a JSONL file
+ * out.
  *
  * Modules: sink.c (the stage: config keys, init, process, reload),
- * watch.c (the watches file and the matcher), jsonl.c (the append-only
- * file). Terms and names are compared in lib's vl_text_fold() form. */
+ * watch.c (the watches file and the matcher), webhook.c (the POSTs, on a
+ * thread of their own), jsonl.c (the append-only file). Terms and names are
+ * compared in lib's vl_text_fold() form. */
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 #include "veille/out.h"
 #include "veille/stage.h"
 #include "veille/metrics.h"
+#include "veille/ticket.h"
 
 #define SINK_WATCH_NAME_MAX 128 /* keeps "<prefix><name>" a legal topic */
 #define SINK_WATCHES_MAX_BYTES (16u << 20)
@@ -30,6 +33,14 @@ struct sink_conf {
         char *file;         /* sink.file: JSONL path, NULL or "" = off */
         int64_t file_max_bytes; /* sink.file.max.bytes: 0 = no rotation */
         int64_t file_max_age;   /* sink.file.max.age: seconds, 0 = none */
+        /* sink.webhook.*: see sink_keys */
+        int64_t hook_timeout_ms;
+        int64_t hook_retries;
+        int64_t hook_backoff_ms;
+        int64_t hook_backoff_max_ms;
+        int64_t hook_max_pending;
+        bool hook_allow_private;
+        char *hook_secret;
 };
 
 extern const struct vl_conf_key sink_keys[];
@@ -98,6 +109,7 @@ struct sink_watch {
         char *query;              /* as written, without its comment */
         int line;                 /* where it was defined, for messages */
         bool suppress_duplicates; /* skip events with duplicate_of set */
+        char *webhook;            /* webhook:URL, or NULL */
 };
 
 /* The index: each key an event can carry ("q" qid, "e" folded entity name
@@ -215,6 +227,39 @@ void sink_hits_release(struct sink_hits *hits);
  * and marks make words, all else separates them), appended to @p toks, the
  * bytes in @p h's arena. Offsets are in code points. */
 void sink_tokenize(const char *s, struct sink_hits *h, struct sink_toks *toks);
+
+/* ---- webhooks (webhook.c) ---- */
+
+struct sink_hook_conf {
+        int64_t timeout_ms;     /* one attempt */
+        int64_t retries;        /* attempts after the first */
+        int64_t backoff_ms;     /* before the first retry; doubles */
+        int64_t backoff_max_ms; /* cap, Retry-After included */
+        int64_t max_pending;    /* deliveries held before posting waits */
+        bool allow_private;
+        const char *secret;     /* HMAC-SHA256 key, NULL or "": none */
+        const char *dlq_topic;
+        int64_t dlq_max_input_bytes;
+};
+
+struct sink_hooks;
+
+/** @brief Start the webhook worker thread (strings in @p c borrowed for its
+ * life). @returns it, or NULL with err set (VL_FATAL). */
+struct sink_hooks *sink_hooks_start(const struct sink_hook_conf *c,
+                                    struct vl_metrics *m, struct vl_err *err);
+
+/** @brief Queue the POST of match record @p rec (copied: value and ce_*
+ * headers) of watch @p watch to @p url, for input @p in (what its dead
+ * letter describes); @p t is settled when it is delivered or
+ * dead-lettered. Waits while sink.webhook.max.pending are held. */
+void sink_hooks_post(struct sink_hooks *h, struct vl_ticket *t,
+                     const char *watch, const char *url,
+                     const struct vl_rec *rec, const struct vl_in *in);
+
+/** @brief Stop the worker: what is not delivered yet is settled as not
+ * delivered (its input is consumed again after a restart). NULL: no-op. */
+void sink_hooks_stop(struct sink_hooks *h);
 
 /* ---- the JSONL file (jsonl.c) ---- */
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <curl/curl.h>
 #include <utf8proc.h>
 #include "veille/buf.h"
 #include "veille/date.h"
@@ -58,6 +59,7 @@ static void watch_release(struct sink_watch *w)
         node_destroy(w->root);
         free(w->query);
         free(w->name);
+        free(w->webhook);
 }
 
 void sink_watchset_destroy(struct sink_watchset *ws)
@@ -215,6 +217,7 @@ struct qp {
         struct vl_err *err;
         int depth;
         bool dup_yes, dup_set;
+        char *webhook; /* webhook: given */
         size_t vstart; /* where the last value started */
 };
 
@@ -433,10 +436,30 @@ static long long parse_within(const char *v)
 
 static struct sink_node *parse_or(struct qp *p);
 
+/* http:// or https://, then a host: the rest is checked by libcurl when the
+ * webhook is called (http and https only, no private address unless
+ * allowed). */
+static int webhook_url_ok(const char *v)
+{
+        CURLU *u;
+        char *host = NULL;
+        int ok;
+
+        if (strncasecmp(v, "http://", 7) != 0 &&
+            strncasecmp(v, "https://", 8) != 0)
+                return 0;
+        u = curl_url();
+        ok = u && !curl_url_set(u, CURLUPART_URL, v, 0) &&
+             !curl_url_get(u, CURLUPART_HOST, &host, 0) && host && host[0];
+        curl_free(host);
+        curl_url_cleanup(u);
+        return ok;
+}
+
 static const char *const fields[] = { "entity", "type",   "title",
                                       "text",   "lang",   "source",
                                       "site",   "within", "duplicates",
-                                      NULL };
+                                      "webhook", NULL };
 
 /* field:value[,value...][>salience], at p->pos just past the ':'. */
 static struct sink_node *parse_field(struct qp *p, const char *f, size_t at)
@@ -480,6 +503,24 @@ static struct sink_node *parse_field(struct qp *p, const char *f, size_t at)
                         p->dup_yes = strcmp(v, "yes") == 0;
                         n = node_new(SINK_N_TRUE, col_of(p, at));
                         n->text = v;
+                        n->key = vl_xstrdup("duplicates");
+                } else if (strcmp(f, "webhook") == 0) {
+                        if (!webhook_url_ok(v)) {
+                                perr(p, p->vstart, "webhook:%.*s: expected an "
+                                     "http:// or https:// URL with a host",
+                                     QS(v));
+                                free(v);
+                                goto fail;
+                        }
+                        if (p->webhook) {
+                                perr(p, at, "webhook: given twice");
+                                free(v);
+                                goto fail;
+                        }
+                        p->webhook = vl_xstrdup(v);
+                        n = node_new(SINK_N_TRUE, col_of(p, at));
+                        n->text = v;
+                        n->key = vl_xstrdup("webhook");
                 } else {
                         enum sink_node_kind k =
                                 strcmp(f, "type") == 0   ? SINK_N_TYPE
@@ -531,7 +572,8 @@ static struct sink_node *parse_field(struct qp *p, const char *f, size_t at)
                 for (i = 0; i < any->nkids; i++)
                         any->kids[i]->salience = sal;
         }
-        if ((strcmp(f, "within") == 0 || strcmp(f, "duplicates") == 0) &&
+        if ((strcmp(f, "within") == 0 || strcmp(f, "duplicates") == 0 ||
+             strcmp(f, "webhook") == 0) &&
             any->nkids > 1) {
                 perr(p, at, "%s: takes one value", f);
                 goto fail;
@@ -618,7 +660,7 @@ static struct sink_node *parse_unary(struct qp *p)
                         if (!fields[i]) {
                                 perr(p, at, "unknown field '%.*s:' (entity, "
                                      "type, title, text, lang, source, site, "
-                                     "within, duplicates)",
+                                     "within, duplicates, webhook)",
                                      QN(p->s + p->pos, e - p->pos));
                                 return NULL;
                         }
@@ -737,15 +779,18 @@ static enum vl_rc parse_query(struct qp *p, struct sink_watch *w)
         bad = misplaced_option(w->root, 1);
         if (bad)
                 return vl_err_set(p->err, VL_REJECT,
-                                  "%s:%d:%d: watch '%s': duplicates: is an "
+                                  "%s:%d:%d: watch '%s': %s: is an "
                                   "option of the watch, not a condition "
                                   "(write it beside the query, not inside "
                                   "OR, NOT or parentheses)",
-                                  p->origin, p->lineno, bad->col, w->name);
+                                  p->origin, p->lineno, bad->col, w->name,
+                                  bad->key);
         if (only_options(w->root))
                 return perr(p, 0, "no condition, only options");
         if (p->dup_set)
                 w->suppress_duplicates = !p->dup_yes;
+        w->webhook = p->webhook;
+        p->webhook = NULL;
         return VL_OK;
 }
 
@@ -941,10 +986,22 @@ static enum vl_rc parse_line(struct sink_watchset *ws, const char *s,
         w.query = vl_xstrndup(body, bodylen);
         if (rc)
                 goto out;
+        if (w.webhook) { /* a match record may quote the query: not its URL,
+                          * which often holds a token */
+                char *at = strstr(w.query, w.webhook), *q;
+
+                if (at) {
+                        q = vl_xasprintf("%.*s...%s", (int)(at - w.query),
+                                         w.query, at + strlen(w.webhook));
+                        free(w.query);
+                        w.query = q;
+                }
+        }
         ws->w = vl_xrealloc(ws->w, (size_t)(ws->n + 1) * sizeof(*ws->w));
         ws->w[ws->n++] = w;
         memset(&w, 0, sizeof(w));
 out:
+        free(p.webhook);
         watch_release(&w);
         return rc;
 }

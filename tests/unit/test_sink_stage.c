@@ -249,7 +249,7 @@ Test(sink_stage, invalid_events_are_rejected)
                 const char *msg;
         } cases[] = {
                 { "not json", "invalid enriched event: " },
-                { "[1]", "not an object" },
+                { "[1]", "not a JSON object" },
                 { "{\"schema\":\"veille.enriched.v1\",\"id\":\"a\","
                   "\"id\":\"b\"}",
                   "duplicate object key" },

@@ -476,6 +476,27 @@ Test(sink_query, duplicates_option)
         sink_watchset_destroy(ws);
 }
 
+Test(sink_query, webhook_option)
+{
+        struct sink_watchset *ws = parse_ok(
+                "a: entity:Q965 webhook:https://hooks.example.com/x?t=1\n"
+                "b: webhook:\"http://127.0.0.1:8080/h\" AND entity:Q965\n"
+                "c: entity:Q965\n");
+        char *got;
+
+        cr_expect_str_eq(ws->w[0].webhook, "https://hooks.example.com/x?t=1");
+        cr_expect_str_eq(ws->w[1].webhook, "http://127.0.0.1:8080/h");
+        cr_expect_null(ws->w[2].webhook);
+        /* the query a record may quote leaves the URL out */
+        cr_expect_str_eq(ws->w[0].query, "entity:Q965 webhook:...");
+        cr_expect_str_eq(ws->w[1].query, "webhook:\"...\" AND entity:Q965");
+        /* an option, not a condition: the three match alike */
+        got = match(ws, ARTICLE);
+        cr_expect_str_eq(got, "a/Q965/0 b/Q965/0 c/Q965/0");
+        free(got);
+        sink_watchset_destroy(ws);
+}
+
 Test(sink_query, first_form_is_any_of)
 {
         /* no field, quote, parenthesis or operator: a list of entities */
@@ -511,6 +532,17 @@ Test(sink_query, errors_name_line_and_column)
                 { "a: duplicates:maybe lang:fr\n",
                   "t.conf:1:4: watch 'a': duplicates:maybe: expected yes" },
                 { "a: duplicates:yes\n",
+                  "watch 'a': no condition, only options" },
+                { "a: lang:fr OR webhook:http://h.example/x\n",
+                  "t.conf:1:15: watch 'a': webhook: is an option" },
+                { "a: lang:fr webhook:ftp://h.example/x\n",
+                  "t.conf:1:20: watch 'a': webhook:ftp://h.example/x: "
+                  "expected an http:// or https:// URL with a host" },
+                { "a: lang:fr webhook:http://\n",
+                  "expected an http:// or https:// URL with a host" },
+                { "a: lang:fr webhook:http://a.example webhook:http://b.example\n",
+                  "t.conf:1:37: watch 'a': webhook: given twice" },
+                { "a: webhook:http://a.example\n",
                   "watch 'a': no condition, only options" },
                 { "a: \"...\"\n",
                   "t.conf:1:4: watch 'a': '...' has no letter or digit" },
