@@ -73,14 +73,31 @@ static void add_strv(json_t *o, const char *key, const struct parser_strv *sv)
         json_object_set_new(o, key, a);
 }
 
+/* vl_json_str() for the long texts: jansson checks UTF-8 a byte at a time,
+ * ours eight ASCII bytes at a time. */
+static json_t *long_str(const char *s)
+{
+        size_t n = strlen(s);
+
+        if (parser_text_valid_utf8(s, n)) {
+                json_t *j = json_stringn_nocheck(s, n);
+
+                if (j)
+                        return j;
+        }
+        return vl_json_str(s);
+}
+
 static json_t *str_or_null(const char *s)
 {
         return s && *s ? vl_json_str(s) : json_null();
 }
 
+/* @p text and the blocks' texts are freed as they are copied into the
+ * JSON (one copy of a large article at a time). */
 static json_t *build_json(const struct parser_page *pg,
                           const struct parser_meta *m,
-                          const struct parser_blocks *b, const char *text,
+                          struct parser_blocks *b, char **text,
                           int words, const char *id)
 {
         json_t *a = json_object(), *blocks = json_array();
@@ -116,13 +133,17 @@ static json_t *build_json(const struct parser_page *pg,
         json_object_set_new(a, "image", str_or_null(m->image));
         json_object_set_new(a, "section", str_or_null(m->section));
         add_strv(a, "tags", &m->tags);
-        json_object_set_new(a, "text", vl_json_str(text));
+        json_object_set_new(a, "text", long_str(*text));
+        free(*text);
+        *text = NULL;
         for (int i = 0; i < b->n; i++) {
                 json_t *o = json_object();
 
                 json_object_set_new(o, "kind", json_string(
                         parser_block_kind_name(b->v[i].kind)));
-                json_object_set_new(o, "text", vl_json_str(b->v[i].text));
+                json_object_set_new(o, "text", long_str(b->v[i].text));
+                free(b->v[i].text);
+                b->v[i].text = NULL;
                 json_array_append_new(blocks, o);
         }
         json_object_set_new(a, "blocks", blocks);
@@ -181,6 +202,9 @@ enum vl_rc parser_article_build(const struct parser_page *pg,
                  td.replaced);
         doc = parser_html_parse(td.html, td.len,
                                 pg->final_url ? pg->final_url : pg->url, err);
+        /* libxml2 parsed its own copy: each copy of a large page freed as
+         * soon as it is done with keeps the peak memory down */
+        parser_text_doc_release(&td);
         if (!doc) {
                 rc = err ? err->rc : VL_REJECT;
                 goto out;
@@ -216,6 +240,8 @@ enum vl_rc parser_article_build(const struct parser_page *pg,
                                 "'%.200s'", pg->url);
                 goto out;
         }
+        xmlFreeDoc(doc);
+        doc = NULL;
         switch (res->reason) {
         case PARSER_OK:
                 break;
@@ -235,7 +261,7 @@ enum vl_rc parser_article_build(const struct parser_page *pg,
         if (!m.title && pg->item_title)
                 m.title = vl_text_collapse(pg->item_title);
         vl_article_id(m.canonical, res->id);
-        res->article = build_json(pg, &m, &b, text, res->words, res->id);
+        res->article = build_json(pg, &m, &b, &text, res->words, res->id);
         res->reason = PARSER_OK;
         rc = VL_OK;
 out:

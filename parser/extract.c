@@ -36,10 +36,38 @@
 #define MAX_ROOTS 64
 #define RETRY_BELOW_CHARS 500 /* gentler cleaning below this much text */
 
+/* What an element's tag says, looked up once per page (attach()) so that
+ * the walks test bits instead of comparing names. */
+enum {
+        TF_DROP = 1 << 0,     /* drop_tags: never content */
+        TF_RAWWRAP = 1 << 1,  /* a <style>/<script> holding elements */
+        TF_RAW = 1 << 2,      /* <style> or <script>: its text is code */
+        TF_KEY = 1 << 3,      /* <h1> or <main> */
+        TF_A = 1 << 4,        /* <a> */
+        TF_BLOCK = 1 << 5,    /* parser_html_is_block() */
+        TF_SKIPEMIT = 1 << 6, /* skip_emit: left out of the blocks */
+        TF_CHROME = 1 << 7,   /* chrome_tags */
+        TF_BR = 1 << 8,       /* <br> */
+};
+
+/* What the collapsed text of a subtree (live_text()) would measure, built
+ * bottom-up without building the text: code points that are not white
+ * space, the gaps between them (one space each once collapsed), commas, and
+ * whether white space (or a block boundary) leads or trails. */
+struct tsum {
+        size_t cps, gaps, commas;
+        bool lead, trail; /* when cps > 0 */
+        bool ws;          /* when cps == 0: some white space */
+};
+
 struct ninfo {
+        struct tsum ts; /* of the live subtree */
         double score;
         size_t text; /* non-space text bytes in the subtree */
         size_t link; /* of which inside <a> */
+        size_t text0, link0; /* the same before any cleaning */
+        unsigned flags;      /* TF_* */
+        bool key0;
         bool scored;
         bool key;     /* holds the h1 or <main> */
         bool protect; /* the content hint or one of its ancestors */
@@ -51,6 +79,7 @@ struct ctx {
         struct ninfo *info;
         size_t ninfo;
         size_t total; /* body text */
+        size_t total0; /* before cleaning */
         xmlNode *hint; /* itemprop=articleBody or JSON-LD match, or NULL */
         char *title_f; /* folded title and h1, for duplicates */
         char *h1_f;
@@ -86,12 +115,21 @@ static char *live_text(xmlNode *n)
 
 /* -------------------------------------------------------------- tag sets */
 
+/* parser_html_is() with the first letter compared inline: most tests
+ * fail there, without a call. */
+static inline bool is(const xmlNode *n, const char *tag)
+{
+        return n->type == XML_ELEMENT_NODE && n->name &&
+               n->name[0] == (xmlChar)tag[0] &&
+               strcmp((const char *)n->name, tag) == 0;
+}
+
 static bool name_in(const xmlNode *n, const char *const *list)
 {
         const char *name = parser_html_name(n);
 
         for (; *list; list++)
-                if (strcmp(*list, name) == 0)
+                if ((*list)[0] == name[0] && strcmp(*list, name) == 0)
                         return true;
         return false;
 }
@@ -102,7 +140,7 @@ static bool name_in(const xmlNode *n, const char *const *list)
  * its elements are the page's; only its own text is CSS or code. */
 static bool raw_wrapper(const xmlNode *n)
 {
-        if (!parser_html_is(n, "style") && !parser_html_is(n, "script"))
+        if (!is(n, "style") && !is(n, "script"))
                 return false;
         for (const xmlNode *c = n->children; c; c = c->next)
                 if (c->type == XML_ELEMENT_NODE)
@@ -114,8 +152,11 @@ static bool raw_wrapper(const xmlNode *n)
  * <script> (a wrapper's included). */
 static bool raw_text(const xmlNode *t)
 {
-        return t->parent && (parser_html_is(t->parent, "style") ||
-                             parser_html_is(t->parent, "script"));
+        if (t->parent && t->parent->type == XML_ELEMENT_NODE &&
+            t->parent->_private)
+                return NI(t->parent)->flags & TF_RAW;
+        return t->parent && (is(t->parent, "style") ||
+                             is(t->parent, "script"));
 }
 
 static const char *const drop_tags[] = {
@@ -126,6 +167,8 @@ static const char *const drop_tags[] = {
 };
 static bool drop_tag(const xmlNode *n)
 {
+        if (n->_private)
+                return (NI(n)->flags & (TF_DROP | TF_RAWWRAP)) == TF_DROP;
         return name_in(n, drop_tags) && !raw_wrapper(n);
 }
 
@@ -317,8 +360,122 @@ static bool is_text(const xmlNode *n)
         return n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE;
 }
 
-/* Post-order without recursion: text and link bytes, key flags. */
-static void stats(struct ctx *c)
+/* Append @p c to @p p, as the text of @p c follows that of @p p; a block
+ * (@p boundary) is a word boundary on both sides. */
+static void tsum_add(struct tsum *p, struct tsum c, bool boundary)
+{
+        if (boundary) {
+                c.lead = c.trail = true;
+                c.ws = true;
+        }
+        if (!c.cps) {
+                if (!p->cps)
+                        p->ws |= c.ws;
+                else
+                        p->trail |= c.ws;
+                return;
+        }
+        if (!p->cps) {
+                bool lead = c.lead || p->ws;
+
+                *p = c;
+                p->lead = lead;
+                return;
+        }
+        p->gaps += c.gaps + (p->trail || c.lead ? 1 : 0);
+        p->cps += c.cps;
+        p->commas += c.commas;
+        p->trail = c.trail;
+}
+
+/* What vl_text makes of a character: 0 a letter (or any other character),
+ * 1 white space, 2 nothing (controls, soft hyphen, zero-width marks). */
+static int cp_class(const unsigned char *u, size_t *len)
+{
+        unsigned char c = u[0];
+
+        if (c < 0x80) {
+                *len = 1;
+                if (c == ' ' || (c >= '\t' && c <= '\r'))
+                        return 1;
+                return c < 0x20 || c == 0x7f ? 2 : 0;
+        }
+        if (c < 0xe0) {
+                *len = u[1] ? 2 : 1;
+                if (c == 0xc2 && u[1] == 0xa0)
+                        return 1;
+                if (c == 0xc2 && (u[1] == 0xad || (u[1] >= 0x80 &&
+                                                   u[1] <= 0x9f)))
+                        return 2;
+                return 0;
+        }
+        if (c < 0xf0) {
+                *len = u[1] && u[2] ? 3 : 1;
+                if (*len == 1)
+                        return 0;
+                if (c == 0xe2 && u[1] == 0x80) {
+                        if (u[2] <= 0x8a || u[2] == 0xa8 || u[2] == 0xa9 ||
+                            u[2] == 0xaf)
+                                return 1;
+                        if (u[2] >= 0x8b && u[2] <= 0x8d)
+                                return 2;
+                }
+                if (c == 0xe2 && u[1] == 0x81 && u[2] == 0x9f)
+                        return 1;
+                if (c == 0xe2 && u[1] == 0x81 && u[2] == 0xa0)
+                        return 2;
+                if ((c == 0xe3 && u[1] == 0x80 && u[2] == 0x80) ||
+                    (c == 0xe1 && u[1] == 0x9a && u[2] == 0x80))
+                        return 1;
+                if (c == 0xef && ((u[1] == 0xbb && u[2] == 0xbf) ||
+                                  (u[1] == 0xbf && u[2] == 0xbe)))
+                        return 2;
+                return 0;
+        }
+        *len = u[1] && u[2] && u[3] ? 4 : 1;
+        return 0;
+}
+
+static struct tsum tsum_text(const char *s)
+{
+        const unsigned char *u = (const unsigned char *)s;
+        struct tsum t;
+        bool pending = false;
+
+        memset(&t, 0, sizeof(t));
+        while (*u) {
+                size_t l = 1;
+                int k;
+
+                if (*u < 0x80) /* the common case inline */
+                        k = *u > ' ' && *u != 0x7f ? 0 :
+                            *u == ' ' || (*u >= '\t' && *u <= '\r') ? 1 : 2;
+                else
+                        k = cp_class(u, &l);
+
+                if (k == 1) {
+                        pending = true;
+                        t.ws = true;
+                } else if (k == 0) {
+                        if (!t.cps)
+                                t.lead = pending;
+                        else if (pending)
+                                t.gaps++;
+                        pending = false;
+                        t.cps++;
+                        if (*u == ',' || (u[0] == 0xd8 && u[1] == 0x8c) ||
+                            (u[0] == 0xef && u[1] == 0xbc && u[2] == 0x8c))
+                                t.commas++;
+                }
+                u += l;
+        }
+        t.trail = pending;
+        return t;
+}
+
+/* Post-order without recursion: text and link bytes, key flags and, when
+ * @p measure, what the text would measure (struct tsum). */
+static void stats(struct ctx *c, bool measure)
 {
         xmlNode *root = c->body, *n = root;
 
@@ -327,17 +484,22 @@ static void stats(struct ctx *c)
                         struct ninfo *i = NI(n);
 
                         i->text = i->link = 0;
-                        i->key = parser_html_is(n, "h1") ||
-                                 parser_html_is(n, "main");
-                        if (n->children && !drop_tag(n) &&
-                            !i->dropped) {
+                        i->key = (i->flags & TF_KEY) != 0;
+                        memset(&i->ts, 0, sizeof(i->ts));
+                        if (n->children && !i->dropped &&
+                            (i->flags & (TF_DROP | TF_RAWWRAP)) != TF_DROP) {
                                 n = n->children;
                                 continue;
                         }
                 } else if (is_text(n) && n->content && n->parent &&
-                           n->parent->_private && !raw_text(n)) {
+                           n->parent->_private &&
+                           !(NI(n->parent)->flags & TF_RAW)) {
                         NI(n->parent)->text +=
                                 nonspace((const char *)n->content);
+                        if (measure)
+                                tsum_add(&NI(n->parent)->ts,
+                                         tsum_text((const char *)n->content),
+                                         false);
                 }
                 /* leave n and the ancestors it closes */
                 while (n) {
@@ -346,8 +508,14 @@ static void stats(struct ctx *c)
                             !NI(n)->dropped) {
                                 struct ninfo *i = NI(n), *p = NI(n->parent);
 
-                                if (parser_html_is(n, "a"))
+                                if (i->flags & TF_A)
                                         i->link = i->text;
+                                /* live_text() leaves out <style> and
+                                 * <script>; a block or <br> separates */
+                                if (measure && !(i->flags & TF_RAW))
+                                        tsum_add(&p->ts, i->ts,
+                                                 (i->flags & TF_BLOCK) ||
+                                                 (i->flags & TF_BR));
                                 p->text += i->text;
                                 p->link += i->link;
                                 p->key |= i->key;
@@ -402,7 +570,7 @@ static xmlNode *ld_hint(struct ctx *c, const char *article_body)
              n = parser_html_next(n, c->body, false)) {
                 char *t, *f;
 
-                if (!parser_html_is(n, "p"))
+                if (!is(n, "p"))
                         continue;
                 paras++;
                 t = parser_html_text(n);
@@ -493,16 +661,16 @@ static bool chrome(const struct ctx *c, const xmlNode *n,
                 return true;
         /* a <head> is no content, unless an unclosed <title> made libxml2
          * put the page in it */
-        if ((parser_html_is(n, "head") || parser_html_is(n, "title")) &&
+        if ((is(n, "head") || is(n, "title")) &&
             NI(n)->text < 500)
                 return true;
-        if (parser_html_is(n, "body") || parser_html_is(n, "html"))
+        if (is(n, "body") || is(n, "html"))
                 return false;
-        if (name_in(n, chrome_tags) || hidden(n))
+        if ((NI(n)->flags & TF_CHROME) || hidden(n))
                 return !guarded(c, n);
         /* search boxes, logins and newsletters are small; a <form> with
          * text is a page wrapped in one (ASP.NET) */
-        if (parser_html_is(n, "form") && level < CLEAN_TAGS &&
+        if (is(n, "form") && level < CLEAN_TAGS &&
             (NI(n)->text < 300 || link_density(n) > 0.5))
                 return !guarded(c, n);
         if (level >= CLEAN_TAGS)
@@ -513,7 +681,7 @@ static bool chrome(const struct ctx *c, const xmlNode *n,
                         if (parser_html_has_token(role, *r))
                                 return !guarded(c, n);
         }
-        if (parser_html_is(n, "article") || parser_html_is(n, "main"))
+        if (is(n, "article") || is(n, "main"))
                 return false;
         class_key(n, key, sizeof(key));
         if (!*key)
@@ -523,8 +691,11 @@ static bool chrome(const struct ctx *c, const xmlNode *n,
         if (has_sub(key, small_neg) &&
             (NI(n)->text < SMALL_CHROME_BYTES || link_density(n) > 0.5))
                 return !guarded(c, n);
+        /* a weak word on what holds most of the page's prose is the
+         * template's name for its content ("widget Blog") */
         if (level == CLEAN_ALL && has_word(key, weak_neg) &&
-            !has_sub(key, positive))
+            !has_sub(key, positive) &&
+            !(NI(n)->text * 3 >= c->total && link_density(n) < 0.25))
                 return !guarded(c, n);
         return false;
 }
@@ -564,10 +735,10 @@ static double tag_score(const xmlNode *n)
         static const char *const minus5[] = { "h1", "h2", "h3", "h4", "h5",
                                               "h6", "th", NULL };
 
-        if (parser_html_is(n, "article"))
+        if (is(n, "article"))
                 return 10;
-        if (parser_html_is(n, "div") || parser_html_is(n, "section") ||
-            parser_html_is(n, "main"))
+        if (is(n, "div") || is(n, "section") ||
+            is(n, "main"))
                 return 5;
         if (name_in(n, plus3))
                 return 3;
@@ -581,33 +752,20 @@ static double tag_score(const xmlNode *n)
 static bool has_block_child(const xmlNode *n)
 {
         for (const xmlNode *c = n->children; c; c = c->next)
-                if (parser_html_is_block(c) && !dropped(c))
+                if (c->type == XML_ELEMENT_NODE && c->_private &&
+                    (NI(c)->flags & TF_BLOCK) && !NI(c)->dropped)
                         return true;
         return false;
 }
 
 static bool paragraph_like(const xmlNode *n)
 {
-        if (parser_html_is(n, "p") || parser_html_is(n, "pre") ||
-            parser_html_is(n, "td"))
+        if (is(n, "p") || is(n, "pre") ||
+            is(n, "td"))
                 return true;
         /* a <div> of text with no block inside is a paragraph too */
-        return (parser_html_is(n, "div") || parser_html_is(n, "section")) &&
+        return (is(n, "div") || is(n, "section")) &&
                !has_block_child(n);
-}
-
-static size_t count_commas(const char *s)
-{
-        size_t n = 0;
-
-        for (; *s; s++) {
-                if (*s == ',')
-                        n++;
-                else if (strncmp(s, "\xd8\x8c", 2) == 0 ||   /* Arabic */
-                         strncmp(s, "\xef\xbc\x8c", 3) == 0) /* CJK */
-                        n++;
-        }
-        return n;
 }
 
 static void credit(xmlNode *n, double s)
@@ -623,7 +781,7 @@ static void credit(xmlNode *n, double s)
                         i->score = tag_score(a) + class_weight(a);
                 }
                 i->score += s / (level == 0 ? 1 : level == 1 ? 2 : level * 3);
-                if (parser_html_is(a, "body"))
+                if (is(a, "body"))
                         break;
         }
 }
@@ -635,20 +793,19 @@ static xmlNode *score(struct ctx *c)
         double best = 0;
 
         for (xmlNode *n = c->body; n; n = live_next(n, c->body, false)) {
-                char *t;
+                const struct tsum *t;
                 size_t len;
 
                 if (n->type != XML_ELEMENT_NODE || !paragraph_like(n))
                         continue;
-                t = live_text(n);
-                len = parser_text_chars(t);
+                t = &NI(n)->ts;
+                len = t->cps + t->gaps;
                 if (len >= MIN_PARA_CHARS) {
-                        double s = 1 + (double)count_commas(t) +
+                        double s = 1 + (double)t->commas +
                                    (len / 100 < 3 ? (double)(len / 100) : 3);
 
                         credit(n, s);
                 }
-                free(t);
         }
         for (xmlNode *n = c->body; n; n = live_next(n, c->body, false)) {
                 struct ninfo *i;
@@ -723,15 +880,17 @@ static int gather(struct ctx *c, xmlNode *top, xmlNode **out, int max)
                                 bonus = ts * 0.2;
                         take = NI(s)->score + bonus >= threshold;
                 }
-                if (!take && parser_html_is(s, "p")) {
-                        char *t = live_text(s);
-                        size_t len = parser_text_chars(t);
+                if (!take && is(s, "p")) {
+                        size_t len = NI(s)->ts.cps + NI(s)->ts.gaps;
                         double ld = link_density(s);
 
-                        take = (len > 80 && ld < 0.25) ||
-                               (len > 0 && len <= 80 && ld == 0 &&
-                                ends_sentence(t));
-                        free(t);
+                        take = len > 80 && ld < 0.25;
+                        if (!take && len > 0 && len <= 80 && ld == 0) {
+                                char *t = live_text(s);
+
+                                take = ends_sentence(t);
+                                free(t);
+                        }
                 }
                 if (take)
                         out[n++] = s;
@@ -745,7 +904,33 @@ static int gather(struct ctx *c, xmlNode *top, xmlNode **out, int max)
  * "► À lire aussi :" -> "a lire aussi". */
 static char *line_key(const char *text)
 {
-        char *f = vl_text_fold(text, 0), *c;
+        const unsigned char *u = (const unsigned char *)text;
+        char *f, *c;
+
+        while (*u && *u < 0x80)
+                u++;
+        if (!*u) { /* ASCII: lowercase letters and digits, one space */
+                size_t o = 0;
+
+                c = vl_xmalloc(strlen(text) + 1);
+                for (u = (const unsigned char *)text; *u; u++) {
+                        unsigned char ch = *u;
+
+                        if (ch >= 'A' && ch <= 'Z')
+                                ch = (unsigned char)(ch - 'A' + 'a');
+                        if ((ch >= 'a' && ch <= 'z') ||
+                            (ch >= '0' && ch <= '9')) {
+                                c[o++] = (char)ch;
+                        } else if (o && c[o - 1] != ' ') {
+                                c[o++] = ' ';
+                        }
+                }
+                if (o && c[o - 1] == ' ')
+                        o--;
+                c[o] = '\0';
+                return c;
+        }
+        f = vl_text_fold(text, 0);
         utf8proc_uint8_t *p = (utf8proc_uint8_t *)f;
         size_t left = strlen(f);
 
@@ -769,6 +954,24 @@ static char *line_key(const char *text)
         c = vl_text_collapse(f);
         free(f);
         return c;
+}
+
+/* The line's letters and digits only, folded: line_key() without its
+ * spaces ("À lire, aussi" -> "alireaussi"), for the duplicate checks. */
+static char *squeeze(char *key)
+{
+        size_t o = 0;
+
+        for (size_t i = 0; key[i]; i++)
+                if (key[i] != ' ')
+                        key[o++] = key[i];
+        key[o] = '\0';
+        return key;
+}
+
+static char *alnum_key(const char *text)
+{
+        return squeeze(line_key(text));
 }
 
 /* "Related: ...", "À lire : ...": a lead word and a colon. */
@@ -837,7 +1040,9 @@ static const char *const weak_lines[] = {
         "inscrivez vous", "suivez nous", "follow us", "telechargez",
         "download our app", "retour", "back to top", "haut de page",
         "retour en haut", "ecouter", "listen", "lecture", "video",
-        "menu", "accueil", "home", "related", NULL,
+        "menu", "accueil", "home", "related", "other stories",
+        "top stories", "latest stories", "latest news", "more news",
+        "popular stories", "autres articles", "dernieres infos", NULL,
 };
 /* Phrases that make a short line chrome wherever they are. */
 static const char *const chrome_phrases[] = {
@@ -848,7 +1053,13 @@ static const char *const chrome_phrases[] = {
         "javascript is disabled", "enable javascript", "activer javascript",
         "activez javascript", "your browser does not support",
         "votre navigateur ne supporte pas", "mot de passe oublie",
-        "forgot your password", NULL,
+        "forgot your password",
+        /* comment policies and forms */
+        "report offensive", "offensive or inappropriate",
+        "inappropriate content", "readers comments", "reader comments",
+        "story comments", "commenters to register", "log in to comment",
+        "login to comment", "signaler un abus", "signaler un contenu",
+        "connectez vous pour commenter", NULL,
 };
 static const char *const social_words[] = {
         "facebook", "twitter", "x", "whatsapp", "linkedin", "email",
@@ -887,21 +1098,23 @@ static bool all_social(const char *key)
         return words > 0;
 }
 
-bool parser_extract_is_chrome(const char *text)
+#define CHROME_MAX_BYTES 400 /* longer lines are never chrome lines */
+
+/* parser_extract_is_chrome() with the line's key (line_key()) at hand. */
+static bool chrome_line(const char *text, size_t len, const char *key)
 {
-        size_t len = strlen(text);
-        char *key;
         bool yes = false;
 
-        if (len > 400)
+        if (len > CHROME_MAX_BYTES)
                 return false;
         /* "© 2024 Site", "(c) AFP" */
         if (strncmp(text, "\xc2\xa9", 2) == 0 && len <= 160)
                 return true;
-        key = line_key(text);
         if (!*key)
                 yes = true;
-        else if (starts_any(key, strong_lines) || colon_lead(text))
+        else if (starts_any(key, strong_lines) ||
+                 ((strchr(text, ':') || strstr(text, "\xef\xbc\x9a")) &&
+                  colon_lead(text)))
                 yes = true;
         else if (strlen(key) <= 60 && starts_any(key, weak_lines) &&
                  parser_text_word_count(key) <= 5)
@@ -911,6 +1124,19 @@ bool parser_extract_is_chrome(const char *text)
         for (const char *const *p = chrome_phrases; *p && !yes; p++)
                 if (strstr(key, *p))
                         yes = true;
+        return yes;
+}
+
+bool parser_extract_is_chrome(const char *text)
+{
+        size_t len = strlen(text);
+        char *key;
+        bool yes;
+
+        if (len > CHROME_MAX_BYTES)
+                return false;
+        key = line_key(text);
+        yes = chrome_line(text, len, key);
         free(key);
         return yes;
 }
@@ -949,17 +1175,23 @@ struct emitter {
         int br;
 };
 
-static bool is_byline(struct ctx *c, const char *text, const char *key)
+static bool in_folded(const struct parser_strv *sv, const char *f)
 {
-        int words = parser_text_word_count(text);
-        char *f;
+        for (int i = 0; i < sv->n; i++)
+                if (strcmp(sv->v[i], f) == 0)
+                        return true;
+        return false;
+}
+
+/* @p f is @p text folded (VL_FOLD_ALNUM), @p key its line_key(). */
+static bool is_byline(struct ctx *c, size_t words, const char *f,
+                      const char *key)
+{
         bool yes = false;
 
         if (words > 30)
                 return false;
-        f = vl_text_fold(text, VL_FOLD_ALNUM);
-        if (parser_strv_find(&c->bylines_f, f) >= 0 ||
-            parser_strv_find(&c->authors_f, f) >= 0)
+        if (in_folded(&c->bylines_f, f) || in_folded(&c->authors_f, f))
                 yes = true;
         /* "Par Jean Dupont, envoyé spécial", "By John Smith and ..." */
         if (!yes && (parser_text_starts_word(key, "par") ||
@@ -972,8 +1204,38 @@ static bool is_byline(struct ctx *c, const char *text, const char *key)
                 for (int i = 0; i < c->authors_f.n && !yes; i++)
                         yes = strstr(f, c->authors_f.v[i]) != NULL;
         }
-        free(f);
         return yes;
+}
+
+/* A teaser cut short: "Director: Rajkumar Santoshi Cast: Ajay Devg ...",
+ * a line of under 40 words that ends with an ellipsis after a space (a
+ * word cut, not a sentence trailing off), or that has two of them. The
+ * caller asks only of lines with a link: prose trails off too. */
+static bool teaser(const char *text, size_t len, size_t words)
+{
+        static const char *const cuts[] = { " ...", " \xe2\x80\xa6", NULL };
+        int n = 0;
+
+        if (words >= 40)
+                return false;
+        for (const char *const *c = cuts; *c; c++) {
+                size_t cl = strlen(*c);
+
+                if (len >= cl && memcmp(text + len - cl, *c, cl) == 0)
+                        return true;
+                for (const char *p = strstr(text, *c); p;
+                     p = strstr(p + cl, *c))
+                        n++;
+        }
+        return n >= 2;
+}
+
+/* Could @p text (@p len bytes) fold to @p f (folded, VL_FOLD_ALNUM)?
+ * Folding drops spaces and punctuation and changes a letter's bytes by a
+ * few at most: a text more than twice as long plus a margin cannot. */
+static bool may_fold_to(const char *f, size_t len)
+{
+        return f && len <= 2 * strlen(f) + 64;
 }
 
 static bool keep(struct ctx *c, enum parser_block_kind kind, const char *text,
@@ -981,24 +1243,37 @@ static bool keep(struct ctx *c, enum parser_block_kind kind, const char *text,
 {
         char *key, *f;
         bool ok = true;
-        size_t words;
+        size_t words, len;
 
         if (!*text)
                 return false;
-        if (kind == PARSER_BLOCK_TABLE || kind == PARSER_BLOCK_PRE)
+        if (kind == PARSER_BLOCK_PRE)
                 return true;
+        len = strlen(text);
+        /* a small table of site links or a copyright line is chrome */
+        if (kind == PARSER_BLOCK_TABLE)
+                return len > CHROME_MAX_BYTES ||
+                       !parser_extract_is_chrome(text);
         if (ld > 0.5)
                 return false;
-        if (parser_extract_is_chrome(text))
-                return false;
-        key = line_key(text);
         words = (size_t)parser_text_word_count(text);
-        if (is_byline(c, text, key) || date_line(key, words) ||
-            only_date(text, words))
-                ok = false;
-        f = vl_text_fold(text, VL_FOLD_ALNUM);
-        if (ok && ((c->title_f && strcmp(f, c->title_f) == 0) ||
-                   (c->h1_f && strcmp(f, c->h1_f) == 0)))
+        if (ld > 0 && teaser(text, len, words))
+                return false;
+        /* a paragraph of text is no chrome line, byline (30 words at most)
+         * or date line: the folding below is for the short lines */
+        if (len > CHROME_MAX_BYTES && words > 30 &&
+            !may_fold_to(c->title_f, len) && !may_fold_to(c->h1_f, len))
+                return true;
+        key = line_key(text);
+        if (chrome_line(text, len, key)) {
+                free(key);
+                return false;
+        }
+        f = squeeze(vl_xstrdup(key));
+        if (is_byline(c, words, f, key) || date_line(key, words) ||
+            only_date(text, words) ||
+            (c->title_f && strcmp(f, c->title_f) == 0) ||
+            (c->h1_f && strcmp(f, c->h1_f) == 0))
                 ok = false;
         free(f);
         free(key);
@@ -1042,13 +1317,13 @@ static bool data_table(xmlNode *t)
         for (xmlNode *n = t->children; n; n = live_next(n, t, false)) {
                 if (dropped(n))
                         continue;
-                if (parser_html_is(n, "table") || parser_html_is(n, "p") ||
-                    parser_html_is(n, "div") || parser_html_is(n, "ul") ||
-                    parser_html_is(n, "ol") || parser_html_is(n, "h1") ||
-                    parser_html_is(n, "h2") || parser_html_is(n, "h3") ||
-                    parser_html_is(n, "blockquote"))
+                if (is(n, "table") || is(n, "p") ||
+                    is(n, "div") || is(n, "ul") ||
+                    is(n, "ol") || is(n, "h1") ||
+                    is(n, "h2") || is(n, "h3") ||
+                    is(n, "blockquote"))
                         return false;
-                if (parser_html_is(n, "td") || parser_html_is(n, "th"))
+                if (is(n, "td") || is(n, "th"))
                         cells++;
         }
         return cells >= 2;
@@ -1068,7 +1343,7 @@ static void emit_table(struct emitter *e, xmlNode *t)
 
                 if (dropped(n))
                         continue;
-                if (parser_html_is(n, "caption")) {
+                if (is(n, "caption")) {
                         char *cap = live_text(n);
 
                         if (*cap) {
@@ -1078,13 +1353,13 @@ static void emit_table(struct emitter *e, xmlNode *t)
                         free(cap);
                         continue;
                 }
-                if (!parser_html_is(n, "tr"))
+                if (!is(n, "tr"))
                         continue;
                 for (xmlNode *cell = n->children; cell; cell = cell->next) {
                         char *ct;
 
-                        if ((!parser_html_is(cell, "td") &&
-                             !parser_html_is(cell, "th")) || dropped(cell))
+                        if ((!is(cell, "td") &&
+                             !is(cell, "th")) || dropped(cell))
                                 continue;
                         ct = live_text(cell);
                         if (!*ct) {
@@ -1122,7 +1397,7 @@ static void emit_pre(struct emitter *e, xmlNode *pre)
         for (xmlNode *n = pre->children; n; n = live_next(n, pre, false)) {
                 if (dropped(n))
                         continue;
-                if (parser_html_is(n, "br"))
+                if (is(n, "br"))
                         vl_buf_append(&b, "\n", 1, NULL);
                 else if (is_text(n) && n->content)
                         vl_buf_append(&b, n->content,
@@ -1180,7 +1455,8 @@ static void emit(struct emitter *e, xmlNode *n, enum parser_block_kind kind,
                 if (c->type != XML_ELEMENT_NODE || dropped(c))
                         continue;
                 name = parser_html_name(c);
-                if (name_in(c, skip_emit) && !raw_wrapper(c))
+                if ((NI(c)->flags & (TF_SKIPEMIT | TF_RAWWRAP)) ==
+                    TF_SKIPEMIT)
                         continue;
                 if (depth > MAX_EMIT_DEPTH) {
                         char *t = live_text(c);
@@ -1206,7 +1482,7 @@ static void emit(struct emitter *e, xmlNode *n, enum parser_block_kind kind,
                         emit(e, c, kind, true, depth + 1);
                         continue;
                 }
-                if (!parser_html_is_block(c)) {
+                if (!(NI(c)->flags & TF_BLOCK)) {
                         /* inline: its words touch the neighbours' only
                          * through the source's own spaces */
                         emit(e, c, kind, in_link, depth + 1);
@@ -1247,25 +1523,25 @@ static void emit(struct emitter *e, xmlNode *n, enum parser_block_kind kind,
 
 static void emit_root(struct emitter *e, xmlNode *root)
 {
-        if (parser_html_is(root, "p") || parser_html_is(root, "td") ||
-            parser_html_is(root, "div") || parser_html_is(root, "section") ||
-            parser_html_is(root, "article") || parser_html_is(root, "main") ||
-            parser_html_is(root, "body")) {
+        if (is(root, "p") || is(root, "td") ||
+            is(root, "div") || is(root, "section") ||
+            is(root, "article") || is(root, "main") ||
+            is(root, "body")) {
                 emit(e, root, PARSER_BLOCK_P, false, 0);
                 flush(e, PARSER_BLOCK_P);
                 return;
         }
         /* a root that is itself a block of another kind */
-        if (parser_html_is(root, "table") && data_table(root)) {
+        if (is(root, "table") && data_table(root)) {
                 emit_table(e, root);
-        } else if (parser_html_is(root, "pre")) {
+        } else if (is(root, "pre")) {
                 emit_pre(e, root);
         } else {
                 enum parser_block_kind k = PARSER_BLOCK_P;
 
-                if (parser_html_is(root, "blockquote"))
+                if (is(root, "blockquote"))
                         k = PARSER_BLOCK_QUOTE;
-                else if (parser_html_is(root, "li"))
+                else if (is(root, "li"))
                         k = PARSER_BLOCK_LI;
                 else if (root->name && root->name[0] == 'h' &&
                          root->name[1] >= '1' && root->name[1] <= '6')
@@ -1303,24 +1579,91 @@ static bool tail_chrome(const struct parser_block *b)
         return true;
 }
 
-static void tidy(struct parser_blocks *b)
+/* A reader's comment signed at its end: "... Posted by Mike Fenton on
+ * January 10, 2008 11:28 AM", "Posté par Jean le 12/03/2024 à 10:05". */
+#define SIGNATURE_TAIL 120
+static bool signed_comment(const char *t)
 {
-        int o = 0;
-        char *prev = NULL;
+        static const char *const leads[] = {
+                "Posted by ", "posted by ", "Posté par ", "posté par ",
+                "Written by ", NULL,
+        };
+        size_t l = strlen(t);
+        const char *tail = l > SIGNATURE_TAIL ? t + l - SIGNATURE_TAIL : t;
+
+        for (const char *const *w = leads; *w; w++) {
+                const char *p = strstr(tail, *w), *q;
+
+                if (!p || p == t) /* a line of its own is a byline */
+                        continue;
+                q = p + strlen(*w);
+                if (strpbrk(q, "0123456789"))
+                        return true;
+        }
+        return false;
+}
+
+/* Readers' comments that no class names: three blocks or more signed like
+ * comments; they go, with the blocks between the first and the last. */
+#define MIN_SIGNED 3
+static void drop_signed_comments(struct parser_blocks *b)
+{
+        int first = -1, last = -1, n = 0, o = 0;
 
         for (int i = 0; i < b->n; i++) {
-                char *f = vl_text_fold(b->v[i].text, VL_FOLD_ALNUM);
-
-                if (prev && strcmp(prev, f) == 0) {
-                        free(f);
+                if (!signed_comment(b->v[i].text))
+                        continue;
+                if (first < 0)
+                        first = i;
+                last = i;
+                n++;
+        }
+        if (n < MIN_SIGNED)
+                return;
+        for (int i = 0; i < b->n; i++) {
+                if (i >= first && i <= last) {
                         free(b->v[i].text);
                         continue;
                 }
-                free(prev);
-                prev = f;
                 b->v[o++] = b->v[i];
         }
-        free(prev);
+        b->n = o;
+}
+
+static void tidy(struct parser_blocks *b)
+{
+        int o = 0;
+
+        drop_signed_comments(b);
+
+        for (int i = 0; i < b->n; i++) {
+                const char *t = b->v[i].text;
+                bool dup = false;
+
+                /* the same block twice in a row, but for case, spaces and
+                 * punctuation: folded only when the lengths are close */
+                if (o > 0) {
+                        const char *p = b->v[o - 1].text;
+                        size_t l = strlen(t), pl = strlen(p);
+                        size_t d = l > pl ? l - pl : pl - l;
+
+                        if (strcmp(p, t) == 0) {
+                                dup = true;
+                        } else if (d <= (l > pl ? l : pl) / 4 + 8 &&
+                                   l <= CHROME_MAX_BYTES) {
+                                char *f = alnum_key(t), *pf = alnum_key(p);
+
+                                dup = strcmp(f, pf) == 0;
+                                free(f);
+                                free(pf);
+                        }
+                }
+                if (dup) {
+                        free(b->v[i].text);
+                        continue;
+                }
+                b->v[o++] = b->v[i];
+        }
         b->n = o;
         /* the article ends with a sentence: short lines after the last one
          * ("Story tools", "Page 1", "In This Section") are the page's */
@@ -1369,18 +1712,80 @@ static void ctx_release(struct ctx *c)
         parser_strv_release(&c->bylines_f);
 }
 
+/* The flags of a name are computed once per page: a page has a few dozen
+ * distinct element names for hundreds of elements (libxml2's HTML parser
+ * copies each name, so they are compared, not their pointers). */
+#define NAME_CACHE 64
+struct name_cache {
+        const xmlChar *name[NAME_CACHE];
+        unsigned flags[NAME_CACHE];
+};
+
+static unsigned name_flags(const xmlNode *n)
+{
+        const char *name = parser_html_name(n);
+        unsigned f = 0;
+
+        if (name_in(n, drop_tags))
+                f |= TF_DROP;
+        if (strcmp(name, "style") == 0 || strcmp(name, "script") == 0)
+                f |= TF_RAW;
+        if (strcmp(name, "h1") == 0 || strcmp(name, "main") == 0)
+                f |= TF_KEY;
+        if (strcmp(name, "a") == 0)
+                f |= TF_A;
+        if (strcmp(name, "br") == 0)
+                f |= TF_BR;
+        if (parser_html_is_block(n))
+                f |= TF_BLOCK;
+        if (name_in(n, skip_emit))
+                f |= TF_SKIPEMIT;
+        if (name_in(n, chrome_tags))
+                f |= TF_CHROME;
+        return f;
+}
+
+static unsigned tag_flags(struct name_cache *nc, const xmlNode *n)
+{
+        const xmlChar *nm = n->name ? n->name : (const xmlChar *)"";
+        size_t h = 0;
+        unsigned f;
+
+        for (size_t i = 0; nm[i] && i < 8; i++)
+                h = h * 31 + nm[i];
+        h %= NAME_CACHE;
+        if (nc->name[h] && strcmp((const char *)nc->name[h],
+                                  (const char *)nm) == 0) {
+                f = nc->flags[h];
+        } else {
+                f = name_flags(n);
+                nc->name[h] = n->name;
+                nc->flags[h] = f;
+        }
+        /* a <style> or <script> holding elements, whatever its name says */
+        if ((f & TF_RAW) && raw_wrapper(n))
+                f |= TF_RAWWRAP;
+        return f;
+}
+
 static void attach(struct ctx *c)
 {
         size_t n = 0, k = 0;
+        struct name_cache nc;
 
+        memset(&nc, 0, sizeof(nc));
         for (xmlNode *x = c->body; x; x = parser_html_next(x, c->body, false))
                 if (x->type == XML_ELEMENT_NODE)
                         n++;
         c->info = vl_xcalloc(n ? n : 1, sizeof(*c->info));
         c->ninfo = n;
         for (xmlNode *x = c->body; x; x = parser_html_next(x, c->body, false))
-                if (x->type == XML_ELEMENT_NODE)
-                        x->_private = &c->info[k++];
+                if (x->type == XML_ELEMENT_NODE) {
+                        struct ninfo *i = &c->info[k++];
+
+                        x->_private = i;
+                        i->flags = tag_flags(&nc, x);
+                }
         /* the ancestors of body are not scored */
         for (xmlNode *a = c->body->parent; a; a = a->parent)
                 a->_private = NULL;
@@ -1410,14 +1815,20 @@ static void attempt(struct ctx *c, enum clean_level level,
         int nroots = 0;
 
         memset(out, 0, sizeof(*out));
+        /* the statistics before cleaning are the same for every attempt */
         for (size_t i = 0; i < c->ninfo; i++) {
-                c->info[i].dropped = false;
-                c->info[i].scored = false;
-                c->info[i].score = 0;
+                struct ninfo *f = &c->info[i];
+
+                f->dropped = false;
+                f->scored = false;
+                f->score = 0;
+                f->text = f->text0;
+                f->link = f->link0;
+                f->key = f->key0;
         }
-        stats(c);
+        c->total = c->total0;
         mark(c, level);
-        stats(c);
+        stats(c, true);
 
         if (hint && (NI(hint)->text * 4 >= c->total ||
                      NI(hint)->text >= 500)) {
@@ -1426,7 +1837,7 @@ static void attempt(struct ctx *c, enum clean_level level,
                 xmlNode *art = NULL;
 
                 for (xmlNode *n = c->body; n; n = live_next(n, c->body, false))
-                        if (parser_html_is(n, "article") &&
+                        if (is(n, "article") &&
                             (!art || NI(n)->text > NI(art)->text))
                                 art = n;
                 if (art && c->total && NI(art)->text * 10 >= c->total * 6 &&
@@ -1472,18 +1883,18 @@ void parser_extract_blocks(htmlDocPtr doc, const struct parser_hints *h,
         if (!c.body)
                 return;
         if (h->title)
-                c.title_f = vl_text_fold(h->title, VL_FOLD_ALNUM);
+                c.title_f = alnum_key(h->title);
         if (h->h1)
-                c.h1_f = vl_text_fold(h->h1, VL_FOLD_ALNUM);
+                c.h1_f = alnum_key(h->h1);
         for (int i = 0; h->authors && i < h->authors->n; i++) {
-                char *f = vl_text_fold(h->authors->v[i], VL_FOLD_ALNUM);
+                char *f = alnum_key(h->authors->v[i]);
 
                 if (strlen(f) >= 4)
                         parser_strv_add(&c.authors_f, f);
                 free(f);
         }
         for (int i = 0; h->bylines && i < h->bylines->n; i++) {
-                char *f = vl_text_fold(h->bylines->v[i], VL_FOLD_ALNUM);
+                char *f = alnum_key(h->bylines->v[i]);
 
                 if (strlen(f) >= 4)
                         parser_strv_add(&c.bylines_f, f);
@@ -1491,7 +1902,13 @@ void parser_extract_blocks(htmlDocPtr doc, const struct parser_hints *h,
         }
 
         attach(&c);
-        stats(&c);
+        stats(&c, false);
+        for (size_t i = 0; i < c.ninfo; i++) {
+                c.info[i].text0 = c.info[i].text;
+                c.info[i].link0 = c.info[i].link;
+                c.info[i].key0 = c.info[i].key;
+        }
+        c.total0 = c.total;
         c.hint = prop_hint(c.body);
         if (c.hint && NI(c.hint)->text < 100)
                 c.hint = NULL;

@@ -1,6 +1,7 @@
 /* libxml2's HTML parser and the small DOM helpers the other modules share.
  * Walks are iterative: libxml2 caps nesting at 256 levels, but nothing here
  * relies on it. */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <limits.h>
@@ -244,15 +245,21 @@ xmlNode *parser_html_next(xmlNode *n, const xmlNode *root,
         return NULL;
 }
 
+/* sorted for bsearch */
 static const char *const blocks[] = {
-        "address", "article", "aside", "blockquote", "caption", "center",
-        "dd", "details", "dialog", "dir", "div", "dl", "dt", "fieldset",
-        "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4",
-        "h5", "h6", "header", "hgroup", "hr", "li", "main", "menu", "nav",
-        "ol", "p", "pre", "section", "summary", "table", "tbody", "td",
-        "tfoot", "th", "thead", "tr", "ul", "body", "html", "option",
-        "legend", "output", "noscript", NULL,
+        "address", "article", "aside", "blockquote", "body", "caption",
+        "center", "dd", "details", "dialog", "dir", "div", "dl", "dt",
+        "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
+        "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend",
+        "li", "main", "menu", "nav", "noscript", "ol", "option", "output",
+        "p", "pre", "section", "summary", "table", "tbody", "td", "tfoot",
+        "th", "thead", "tr", "ul",
 };
+
+static int cmp_name(const void *a, const void *b)
+{
+        return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 bool parser_html_is_block(const xmlNode *n)
 {
@@ -260,10 +267,8 @@ bool parser_html_is_block(const xmlNode *n)
 
         if (!*name)
                 return false;
-        for (const char *const *b = blocks; *b; b++)
-                if (strcmp(*b, name) == 0)
-                        return true;
-        return false;
+        return bsearch(&name, blocks, sizeof(blocks) / sizeof(blocks[0]),
+                       sizeof(blocks[0]), cmp_name) != NULL;
 }
 
 static bool skipped(const xmlNode *n)

@@ -241,17 +241,26 @@ static bool small(xmlNode *n, int max, bool blocks)
         return true;
 }
 
-static bool class_has(const xmlNode *n, const char *word)
+/* The element's class and id, lowercased, space separated (bounded):
+ * @returns false when it has neither. */
+static bool class_id_lower(const xmlNode *n, char *buf, size_t size)
 {
         const char *attrs[] = { "class", "id" };
+        size_t k = 0;
 
         for (int i = 0; i < 2; i++) {
                 const char *v = parser_html_attr(n, attrs[i]);
 
-                if (v && ci_contains(v, word))
-                        return true;
+                if (!v || !*v)
+                        continue;
+                if (k && k + 1 < size)
+                        buf[k++] = ' ';
+                for (; *v && k + 1 < size; v++)
+                        buf[k++] = (char)(*v >= 'A' && *v <= 'Z' ?
+                                          *v - 'A' + 'a' : *v);
         }
-        return false;
+        buf[k] = '\0';
+        return k > 0;
 }
 
 static void add_meta(struct scan *sc, const char *k, const char *v)
@@ -356,12 +365,16 @@ static bool is_byline_el(const xmlNode *n)
 
         if (rel && parser_html_has_token(rel, "author"))
                 return true;
-        if (!class_has(n, "byline") && !class_has(n, "author") &&
-            !class_has(n, "auteur") && !class_has(n, "signature"))
+        char key[512];
+
+        if (!class_id_lower(n, key, sizeof(key)))
+                return false;
+        if (!strstr(key, "byline") && !strstr(key, "author") &&
+            !strstr(key, "auteur") && !strstr(key, "signature"))
                 return false;
         /* an author's biography box is not a byline */
-        return !class_has(n, "bio") && !class_has(n, "box") &&
-               !class_has(n, "avatar") && !class_has(n, "comment");
+        return !strstr(key, "bio") && !strstr(key, "box") &&
+               !strstr(key, "avatar") && !strstr(key, "comment");
 }
 
 static void scan_doc(struct scan *sc, htmlDocPtr doc)

@@ -59,6 +59,8 @@ struct parser_strv {
         char **v;
         int n;
         int cap;
+        char **folded; /* v[i] folded (VL_FOLD_ALNUM), NULL until compared:
+                        * parser_strv_find()'s cache */
 };
 
 /** @brief Append a copy of @p s (NULL ignored). */
@@ -74,6 +76,9 @@ void parser_strv_release(struct parser_strv *sv);
 /** @returns the number of words: white-space separated tokens that hold at
  * least one letter or digit. */
 int parser_text_word_count(const char *s);
+/** @returns true if the @p n bytes of @p s are valid UTF-8 (eight ASCII
+ * bytes at a time). */
+bool parser_text_valid_utf8(const char *s, size_t n);
 /** @returns the number of code points in valid UTF-8 @p s. */
 size_t parser_text_chars(const char *s);
 /** @returns new copy of @p s with HTML character references decoded

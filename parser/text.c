@@ -1,10 +1,41 @@
 /* Text helpers of the parser's own: string lists, word counts, JSON-LD
  * unescaping. UTF-8, white space and folding are lib's (vl_text). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 #include "veille/mem.h"
 #include "parser.h"
+
+bool parser_text_valid_utf8(const char *s, size_t n)
+{
+        const uint64_t high = 0x8080808080808080ULL;
+        size_t i = 0;
+
+        while (i < n) {
+                if (i + 8 <= n) {
+                        uint64_t w;
+
+                        memcpy(&w, s + i, 8);
+                        if (!(w & high)) {
+                                i += 8;
+                                continue;
+                        }
+                }
+                if (!((unsigned char)s[i] & 0x80)) {
+                        i++;
+                        continue;
+                }
+                {
+                        size_t l = vl_utf8_seq(s + i, n - i);
+
+                        if (!l)
+                                return false;
+                        i += l;
+                }
+        }
+        return true;
+}
 
 /* ------------------------------------------------------------ string list */
 
@@ -15,21 +46,30 @@ void parser_strv_add(struct parser_strv *sv, const char *s)
         if (sv->n == sv->cap) {
                 sv->cap = sv->cap ? sv->cap * 2 : 4;
                 sv->v = vl_xrealloc(sv->v, (size_t)sv->cap * sizeof(*sv->v));
+                sv->folded = vl_xrealloc(sv->folded, (size_t)sv->cap *
+                                                     sizeof(*sv->folded));
         }
+        sv->folded[sv->n] = NULL;
         sv->v[sv->n++] = vl_xstrdup(s);
 }
 
 int parser_strv_find(const struct parser_strv *sv, const char *s)
 {
-        char *f = vl_text_fold(s, VL_FOLD_ALNUM);
+        char *f = NULL;
         int found = -1;
 
-        for (int i = 0; i < sv->n && found < 0; i++) {
-                char *g = vl_text_fold(sv->v[i], VL_FOLD_ALNUM);
-
-                if (strcmp(f, g) == 0)
+        /* the same bytes first: no folding */
+        for (int i = 0; i < sv->n && found < 0; i++)
+                if (strcmp(sv->v[i], s) == 0)
                         found = i;
-                free(g);
+        for (int i = 0; i < sv->n && found < 0; i++) {
+                if (!f)
+                        f = vl_text_fold(s, VL_FOLD_ALNUM);
+                /* each entry is folded once, when first compared */
+                if (!sv->folded[i])
+                        sv->folded[i] = vl_text_fold(sv->v[i], VL_FOLD_ALNUM);
+                if (strcmp(f, sv->folded[i]) == 0)
+                        found = i;
         }
         free(f);
         return found;
@@ -45,8 +85,10 @@ bool parser_strv_add_unique(struct parser_strv *sv, const char *s)
 
 void parser_strv_clear(struct parser_strv *sv)
 {
-        for (int i = 0; i < sv->n; i++)
+        for (int i = 0; i < sv->n; i++) {
                 free(sv->v[i]);
+                free(sv->folded[i]);
+        }
         sv->n = 0;
 }
 
@@ -54,7 +96,9 @@ void parser_strv_release(struct parser_strv *sv)
 {
         parser_strv_clear(sv);
         free(sv->v);
+        free(sv->folded);
         sv->v = NULL;
+        sv->folded = NULL;
         sv->cap = 0;
 }
 
@@ -100,10 +144,26 @@ int parser_text_word_count(const char *s)
         utf8proc_int32_t cp;
 
         while (n) {
-                utf8proc_ssize_t l = utf8proc_iterate(p, (utf8proc_ssize_t)n,
-                                                      &cp);
+                utf8proc_ssize_t l;
                 bool sp;
 
+                if (*p < 0x80) { /* ASCII without utf8proc */
+                        unsigned char c = *p++;
+
+                        n--;
+                        if (c == ' ' || (c >= '\t' && c <= '\r')) {
+                                if (in_word && has_alnum)
+                                        words++;
+                                in_word = has_alnum = false;
+                                continue;
+                        }
+                        in_word = true;
+                        if ((c >= '0' && c <= '9') ||
+                            ((c | 0x20) >= 'a' && (c | 0x20) <= 'z'))
+                                has_alnum = true;
+                        continue;
+                }
+                l = utf8proc_iterate(p, (utf8proc_ssize_t)n, &cp);
                 if (l <= 0) {
                         l = 1;
                         cp = 0xfffd;

@@ -3,6 +3,7 @@
  * languages of the sources apart and to catch a wrong <html lang>; the
  * parser and the enricher (for articles that come without a language) share
  * it. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -58,11 +59,6 @@ static const struct lang_words langs[] = {
 };
 #define NLANGS (sizeof(langs) / sizeof(langs[0]))
 
-static int cmp_word(const void *a, const void *b)
-{
-        return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 struct alias {
         const char *from;
         const char *to;
@@ -107,25 +103,96 @@ bool vl_lang_normalize(const char *tag, char out[8])
         return true;
 }
 
+/* A byte of a word: an ASCII letter, or a byte of a non-ASCII character
+ * but the no-break space. */
+static bool word_byte(const char *p, const char *start, const char *end)
+{
+        unsigned char c = (unsigned char)*p;
+
+        if (c < 0x80)
+                return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+        if (c == 0xc2 && p + 1 < end && (unsigned char)p[1] == 0xa0)
+                return false;
+        if (c == 0xa0 && p > start && (unsigned char)p[-1] == 0xc2)
+                return false;
+        return true;
+}
+
+/* All the words of all the languages in one sorted table, each with the
+ * languages it belongs to (a bit each): one search a word. */
+#define MAX_WORDS 256
+struct word_langs {
+        const char *w;
+        unsigned langs;
+};
+static struct word_langs all_words[MAX_WORDS];
+static size_t n_all_words;
+static pthread_once_t all_once = PTHREAD_ONCE_INIT;
+
+static int cmp_wl(const void *a, const void *b)
+{
+        return strcmp(((const struct word_langs *)a)->w,
+                      ((const struct word_langs *)b)->w);
+}
+
+static void all_init(void)
+{
+        size_t n = 0, o = 0;
+
+        for (size_t i = 0; i < NLANGS; i++)
+                for (size_t k = 0; k < langs[i].n && n < MAX_WORDS; k++) {
+                        all_words[n].w = langs[i].words[k];
+                        all_words[n].langs = 1u << i;
+                        n++;
+                }
+        qsort(all_words, n, sizeof(all_words[0]), cmp_wl);
+        for (size_t i = 0; i < n; i++) { /* merge the duplicates */
+                if (o && strcmp(all_words[o - 1].w, all_words[i].w) == 0)
+                        all_words[o - 1].langs |= all_words[i].langs;
+                else
+                        all_words[o++] = all_words[i];
+        }
+        n_all_words = o;
+}
+
+static void count_word(const char *key, int *hits)
+{
+        struct word_langs k = { key, 0 };
+        const struct word_langs *f = bsearch(&k, all_words, n_all_words,
+                                             sizeof(k), cmp_wl);
+
+        for (size_t i = 0; f && i < NLANGS; i++)
+                if (f->langs & (1u << i))
+                        hits[i]++;
+}
+
 const char *vl_lang_detect(const char *text, int *strength)
 {
         size_t n = strlen(text);
-        char *f, *p;
+        char *f;
+        const char *p;
         int hits[NLANGS] = { 0 }, arabic = 0, letters = 0, best = -1;
         int top = 0, second = 0;
         const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)text;
         utf8proc_int32_t cp;
         size_t left;
 
+        pthread_once(&all_once, all_init);
         if (strength)
                 *strength = 0;
         if (n > DETECT_BYTES)
                 n = DETECT_BYTES;
         /* script first: Arabic letters are not in the word lists */
         for (left = n; left;) {
-                utf8proc_ssize_t l = utf8proc_iterate(
-                        u, (utf8proc_ssize_t)left, &cp);
+                utf8proc_ssize_t l;
 
+                if (*u < 0x80) { /* ASCII without utf8proc */
+                        letters += (*u | 0x20) >= 'a' && (*u | 0x20) <= 'z';
+                        u++;
+                        left--;
+                        continue;
+                }
+                l = utf8proc_iterate(u, (utf8proc_ssize_t)left, &cp);
                 if (l <= 0)
                         break;
                 u += l;
@@ -145,39 +212,44 @@ const char *vl_lang_detect(const char *text, int *strength)
                 return "ar";
         }
 
-        {
-                char *cut = vl_xstrndup(text, n);
-
-                f = vl_text_fold(cut, 0);
-                free(cut);
-        }
-        for (p = f; *p;) {
-                char *w;
+        /* the words: runs of ASCII letters and non-ASCII bytes, lowercased
+         * (folded by vl_text_fold only when they are not ASCII) */
+        for (p = text; p < text + n;) {
+                const char *w;
+                size_t wl;
+                bool ascii = true;
+                char low[12];
                 const char *key;
 
-                while (*p && !(*p >= 'a' && *p <= 'z') &&
-                       !((unsigned char)*p >= 0x80))
+                while (p < text + n && !word_byte(p, text, text + n))
                         p++;
                 w = p;
-                while ((*p >= 'a' && *p <= 'z') || (unsigned char)*p >= 0x80)
+                while (p < text + n && word_byte(p, text, text + n)) {
+                        if ((unsigned char)*p >= 0x80)
+                                ascii = false;
                         p++;
-                if (p == w)
+                }
+                wl = (size_t)(p - w);
+                if (!wl)
                         break;
-                if (p - w > 8)
-                        continue;
-                {
-                        char save = *p;
+                if (ascii) {
+                        if (wl > 8)
+                                continue;
+                        for (size_t i = 0; i < wl; i++)
+                                low[i] = (char)(w[i] | 0x20);
+                        low[wl] = '\0';
+                        key = low;
+                        count_word(key, hits);
+                } else if (wl <= 24) {
+                        char *cut = vl_xstrndup(w, wl);
 
-                        *p = '\0';
-                        key = w;
-                        for (size_t i = 0; i < NLANGS; i++)
-                                if (bsearch(&key, langs[i].words, langs[i].n,
-                                            sizeof(char *), cmp_word))
-                                        hits[i]++;
-                        *p = save;
+                        f = vl_text_fold(cut, 0);
+                        free(cut);
+                        if (strlen(f) <= 8)
+                                count_word(f, hits);
+                        free(f);
                 }
         }
-        free(f);
         for (size_t i = 0; i < NLANGS; i++) {
                 if (hits[i] > top) {
                         second = top;

@@ -370,3 +370,93 @@ Test(parser_extract, tiny_candidate_does_not_win_on_its_class)
         release(&g);
         free(html);
 }
+
+/* Readers' comments signed "Posted by X on <date>", without a class that
+ * says so, go with the paragraphs between them; one signature alone is
+ * the post's. */
+Test(parser_extract, drops_signed_comments)
+{
+        char *html = wrap("<div><p>" P1 "</p><p>" P2 "</p>"
+                          "<h3>Comments</h3>"
+                          "<p class=\"story\">What a marvellous opportunity "
+                          "for the club, at last. Posted by Jim on January "
+                          "10, 2008 11:28 AM</p>"
+                          "<p class=\"story\">They will never learn, will "
+                          "they? Nothing ever changes there. Posted by Ann "
+                          "on January 10, 2008 11:40 AM</p>"
+                          "<p class=\"story\">A bit of lateral thinking "
+                          "would help them more than anything else. Posted "
+                          "by Rob on January 10, 2008 12:02 PM</p></div>");
+        char *one = wrap("<div><p>" P1 "</p><p>" P2 " Posted by Jean "
+                         "Dupont on March 12, 2024</p><p>" P3 "</p></div>");
+        struct got g;
+
+        extract(html, NULL, &g);
+        cr_expect_str_eq(g.text, P1 "\n\n" P2);
+        release(&g);
+        extract(one, NULL, &g);
+        cr_expect_eq(g.b.n, 3, "one signature is no comment thread");
+        release(&g);
+        free(html);
+        free(one);
+}
+
+/* A weak class word ("widget") on what holds most of the page's prose is
+ * the template's name for its content: it stays. */
+Test(parser_extract, keeps_content_named_widget)
+{
+        char *html = wrap("<div id=\"sidebar-wrapper\" class=\"sidebar\">"
+                          "<ul><li><a href=\"/a\">Archives of the whole "
+                          "year, month by month, since the very first post "
+                          "of this blog</a></li><li><a href=\"/b\">About "
+                          "the author of this blog and the people who help "
+                          "him write it every week</a></li><li><a href=\"/c"
+                          "\">The most read posts of the month, of the year "
+                          "and of all time, with their comments</a></li>"
+                          "<li><a href=\"/d\">Links to the other blogs we "
+                          "read and recommend to our readers, by subject and"
+                          " by country</a></li></ul></div>"
+                          "<div class=\"intro\"><p>Welcome to this blog, "
+                          "where we bring you the second, third and fourth "
+                          "level of analysis of the news of the river, its "
+                          "floods and its droughts, that you will not find "
+                          "anywhere else.</p><p>Be it the dams, the quays or"
+                          " the fishermen, we try to explain the science "
+                          "behind the water and the weather, and we answer "
+                          "every letter. Consider a donation if you like "
+                          "what you read here, it keeps the site free for "
+                          "everyone.</p><p>We published a book about the "
+                          "river in May, and it has been receiving good "
+                          "reviews from sailors and landlubbers alike, in "
+                          "print and for the e-readers.</p></div>"
+                          "<div class=\"widget Blog\" id=\"Blog1\"><p>" P1
+                          "</p><p>" P2 "</p><p>" P3 "</p><p>" P1 "</p><p>"
+                          P2 "</p></div>");
+        struct got g;
+
+        /* the intro keeps over 500 characters when the posts go: no
+         * gentler second attempt would save them */
+        extract(html, NULL, &g);
+        cr_expect(strstr(g.text, P1 "\n\n" P2 "\n\n" P3 "\n\n" P1
+                         "\n\n" P2), "the posts are lost: %s", g.text);
+        cr_expect_null(strstr(g.text, "Archives"));
+        release(&g);
+        free(html);
+}
+
+/* Teasers cut short, with a link, go; prose that trails off stays. */
+Test(parser_extract, drops_cut_teasers)
+{
+        char *html = wrap("<article><p>" P1 "</p>"
+                          "<p><a href=\"/f\">The Return of Hanuman</a> "
+                          "Director: Anurag Kashyap Cast: Ajay Devg ...</p>"
+                          "<p>" P2 "</p><p>Et puis, plus rien ...</p>"
+                          "<p>" P3 "</p></article>");
+        struct got g;
+
+        extract(html, NULL, &g);
+        cr_expect_str_eq(g.text, P1 "\n\n" P2 "\n\nEt puis, plus rien ..."
+                         "\n\n" P3);
+        release(&g);
+        free(html);
+}
