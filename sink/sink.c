@@ -71,6 +71,8 @@ struct sink {
         struct vl_jobj jo;     /* the input's members */
         struct vl_buf rest;    /* the input but its text */
         struct vl_buf scratch; /* its text, when it has escapes */
+        struct sink_event ev;  /* what is read of the input */
+        bool tree;             /* always read the input with jansson */
         atomic_ullong *matches;
         atomic_ullong *lines;
         struct sink_hook_conf hc;
@@ -206,67 +208,6 @@ fail:
         return rc;
 }
 
-static enum vl_rc reject_entity(size_t i, const char *what,
-                                struct vl_err *err)
-{
-        return vl_err_set(err, VL_REJECT,
-                          "invalid enriched event: entities[%zu] %s", i, what);
-}
-
-/* What the sink relies on; the rest of the event is passed on as it is. */
-static enum vl_rc check_event(const json_t *ev, struct vl_err *err)
-{
-        const char *schema = json_string_value(json_object_get(ev, "schema"));
-        const char *id = json_string_value(json_object_get(ev, "id"));
-        const json_t *ents = json_object_get(ev, "entities");
-        const json_t *dup = json_object_get(ev, "duplicate_of");
-        size_t i, j;
-
-        if (!json_is_object(ev))
-                return vl_err_set(err, VL_REJECT,
-                                  "invalid enriched event: not an object");
-        if (!schema || strcmp(schema, SINK_EVENT_SCHEMA) != 0)
-                return vl_err_set(err, VL_REJECT,
-                                  "invalid enriched event: schema is not '%s'",
-                                  SINK_EVENT_SCHEMA);
-        if (!id || !id[0])
-                return vl_err_set(err, VL_REJECT,
-                                  "invalid enriched event: no 'id'");
-        if (dup && !json_is_null(dup) && !json_is_string(dup))
-                return vl_err_set(err, VL_REJECT,
-                                  "invalid enriched event: 'duplicate_of' is "
-                                  "neither null nor a string");
-        if (ents && !json_is_null(ents) && !json_is_array(ents))
-                return vl_err_set(err, VL_REJECT,
-                                  "invalid enriched event: 'entities' is not "
-                                  "an array");
-        for (i = 0; i < json_array_size(ents); i++) {
-                const json_t *ent = json_array_get(ents, i);
-                const json_t *qid = json_object_get(ent, "qid");
-                const json_t *ms = json_object_get(ent, "mentions");
-
-                if (!json_is_object(ent))
-                        return reject_entity(i, "is not an object", err);
-                if (!json_is_string(json_object_get(ent, "name")))
-                        return reject_entity(i, "has no 'name'", err);
-                if (qid && !json_is_null(qid) && !json_is_string(qid))
-                        return reject_entity(i, "'qid' is not a string", err);
-                if (ms && !json_is_array(ms))
-                        return reject_entity(i, "'mentions' is not an array",
-                                             err);
-                for (j = 0; j < json_array_size(ms); j++) {
-                        const json_t *mn = json_array_get(ms, j);
-                        const json_t *text = json_object_get(mn, "text");
-
-                        if (!json_is_object(mn) ||
-                            (text && !json_is_string(text)))
-                                return reject_entity(
-                                        i, "has an invalid mention", err);
-                }
-        }
-        return VL_OK;
-}
-
 /* The match records are written as text, not built with jansson and
  * dumped: the same compact JSON, at a fraction of the cost. */
 #define PUT(b, lit) vl_buf_append((b), (lit), sizeof(lit) - 1, NULL)
@@ -292,79 +233,55 @@ static void put_str(struct vl_buf *b, const char *s)
         vl_json_put_string(b, s, strlen(s));
 }
 
-/* A value of the input as JSON text (mentions' start, end and in). */
-static void put_value(struct vl_buf *b, const json_t *v)
+/* [{"start","end","in"}...] of every mention of entity @p x. */
+static void put_mention_spans(struct sink *s, const struct sink_eent *x)
 {
-        char *s;
-
-        if (json_is_integer(v)) {
-                put_int(b, (long long)json_integer_value(v));
-                return;
-        }
-        if (json_is_string(v)) {
-                vl_json_put_string(b, json_string_value(v),
-                                   json_string_length(v));
-                return;
-        }
-        s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
-                                  JSON_REAL_PRECISION(15));
-        if (s)
-                vl_buf_append(b, s, strlen(s), NULL);
-        else
-                PUT(b, "null");
-        free(s);
-}
-
-/* [{"start","end","in"}...] of every mention of the entity. */
-static void put_mention_spans(struct vl_buf *b, const json_t *ent)
-{
-        const json_t *ms = json_object_get(ent, "mentions");
-        static const char *const keys[] = { "start", "end", "in" };
-        size_t i, k;
+        const struct sink_event *e = &s->ev;
+        static const char *const keys[] = { "\"start\":", "\"end\":",
+                                            "\"in\":" };
+        struct vl_buf *b = &s->rec;
+        int i, k;
 
         PUT(b, "[");
-        for (i = 0; i < json_array_size(ms); i++) {
-                const json_t *mn = json_array_get(ms, i);
+        for (i = x->ment0; i < x->ment0 + x->nments; i++) {
+                const struct sink_ement *y = &e->ments[i];
                 int first = 1;
 
-                if (i)
+                if (i > x->ment0)
                         PUT(b, ",");
-                PUT(b, "{");
-                for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-                        const json_t *v = json_object_get(mn, keys[k]);
-
-                        if (!v)
+                for (k = 0; k < 3; k++) {
+                        if (!y->spanlen[k])
                                 continue;
-                        if (!first)
-                                PUT(b, ",");
-                        first = 0;
-                        PUT(b, "\"");
+                        vl_buf_append(b, first ? "{" : ",", 1, NULL);
                         vl_buf_append(b, keys[k], strlen(keys[k]), NULL);
-                        PUT(b, "\":");
-                        put_value(b, v);
+                        first = 0;
+                        sink_put_span(b, e->spans + y->span[k], y->spanlen[k],
+                                      &s->scratch);
                 }
+                if (first)
+                        PUT(b, "{");
                 PUT(b, "}");
         }
         PUT(b, "]");
 }
 
 /* {"term","entity","qid","mentions"} */
-static void put_entity_entry(struct vl_buf *b, const char *term,
-                             const json_t *ent)
+static void put_entity_entry(struct sink *s, const char *term,
+                             const struct sink_eent *x)
 {
-        const json_t *qid = json_object_get(ent, "qid");
+        struct vl_buf *b = &s->rec;
 
         PUT(b, "{\"term\":");
         put_str(b, term);
         PUT(b, ",\"entity\":");
-        put_value(b, json_object_get(ent, "name"));
+        put_str(b, x->name);
         PUT(b, ",\"qid\":");
-        if (qid)
-                put_value(b, qid);
+        if (x->qid)
+                put_str(b, x->qid);
         else
                 PUT(b, "null");
         PUT(b, ",\"mentions\":");
-        put_mention_spans(b, ent);
+        put_mention_spans(s, x);
         PUT(b, "}");
 }
 
@@ -395,10 +312,10 @@ static void put_term_only(struct vl_buf *b, const char *term)
 
 /* The entries of hits [i, k) of one watch: one per (entity leaf, entity),
  * one per word or phrase leaf with all its occurrences. */
-static void put_matched_list(struct vl_buf *b, const struct sink_watch *w,
-                             const struct sink_hit *h, int i, int k,
-                             const json_t *ents)
+static void put_matched_list(struct sink *s, const struct sink_watch *w,
+                             const struct sink_hit *h, int i, int k)
 {
+        struct vl_buf *b = &s->rec;
         char buf[1024];
         int first = 1;
 
@@ -422,11 +339,11 @@ static void put_matched_list(struct vl_buf *b, const struct sink_watch *w,
                 }
                 if (h[i].entity >= 0) {
                         put_entity_entry(
-                                b,
+                                s,
                                 leaf->kind == SINK_N_TYPE
                                         ? leaf_term(leaf, buf, sizeof(buf))
                                         : leaf->text,
-                                json_array_get(ents, (size_t)h[i].entity));
+                                &s->ev.ents[h[i].entity]);
                         i++;
                         continue;
                 }
@@ -454,10 +371,10 @@ static void put_matched_list(struct vl_buf *b, const struct sink_watch *w,
 
 /* One record per watch in @p hits (sorted by watch), and its webhook
  * POST if the watch has one. */
-static void emit_matches(struct sink *s, json_t *ev, const char *id,
-                         const struct vl_in *in, struct vl_out *out)
+static void emit_matches(struct sink *s, const struct vl_in *in,
+                         struct vl_out *out)
 {
-        const json_t *ents = json_object_get(ev, "entities");
+        const char *id = s->ev.id;
         const struct sink_hit *h = s->hits.v;
         const char *art = in->value;
         size_t alen = in->len;
@@ -483,7 +400,7 @@ static void emit_matches(struct sink *s, json_t *ev, const char *id,
                 PUT(b, "{\"schema\":\"" SINK_MATCH_SCHEMA "\",\"watch\":");
                 put_str(b, w->name);
                 PUT(b, ",\"matched\":");
-                put_matched_list(b, w, h, i, k, ents);
+                put_matched_list(s, w, h, i, k);
                 PUT(b, ",\"article\":");
                 vl_buf_append(b, art, alen, NULL);
                 PUT(b, "}");
@@ -559,17 +476,36 @@ static json_t *parse_event(struct sink *s, const struct vl_in *in,
         return ev;
 }
 
+void sink_use_tree(void *state, bool on)
+{
+        ((struct sink *)state)->tree = on;
+}
+
 enum vl_rc sink_process(void *state, const struct vl_in *in,
                         struct vl_out *out, struct vl_err *err)
 {
         struct sink *s = state;
-        json_t *ev;
+        json_t *ev = NULL;
         enum vl_rc rc;
 
-        ev = parse_event(s, in, err);
-        if (!ev)
+        /* without the file, the event is read without a jansson tree; the
+         * file is written from the tree, and jansson has the last word on
+         * inputs the scan cannot tell about */
+        switch (s->tree || s->jsonl
+                        ? SINK_SCAN_TREE
+                        : sink_event_scan(&s->ev, in->value, in->len, err)) {
+        case SINK_SCAN_OK:
+                break;
+        case SINK_SCAN_REJECT:
                 return VL_REJECT;
-        rc = check_event(ev, err);
+        case SINK_SCAN_TREE:
+                ev = parse_event(s, in, err);
+                if (!ev)
+                        return VL_REJECT;
+                sink_event_from_json(&s->ev, ev);
+                break;
+        }
+        rc = sink_event_check(&s->ev, err);
         if (rc)
                 goto out;
         /* the file first: a failure there retries before anything is sent */
@@ -587,9 +523,9 @@ enum vl_rc sink_process(void *state, const struct vl_in *in,
                 if (s->lines)
                         atomic_fetch_add(s->lines, 1);
         }
-        sink_watchset_match(s->ws, ev, (long long)time(NULL), &s->hits);
-        emit_matches(s, ev, json_string_value(json_object_get(ev, "id")), in,
-                     out);
+        sink_watchset_match_event(s->ws, &s->ev, (long long)time(NULL),
+                                  &s->hits);
+        emit_matches(s, in, out);
 out:
         json_decref(ev);
         return rc;
@@ -645,5 +581,6 @@ void sink_destroy(void *state)
         vl_buf_release(&s->rest);
         vl_buf_release(&s->scratch);
         vl_jobj_release(&s->jo);
+        sink_event_release(&s->ev);
         free(s);
 }

@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "veille/buf.h"
 #include "veille/err.h"
+#include "veille/jscan.h"
 #include "veille/out.h"
 #include "veille/stage.h"
 #include "veille/metrics.h"
@@ -61,6 +63,11 @@ enum vl_rc sink_init(void **state, const struct vl_stage_conf *sc,
 enum vl_rc sink_process(void *state, const struct vl_in *in,
                         struct vl_out *out, struct vl_err *err);
 
+/** @brief Read every input with jansson (@p on), as the sink does anyway
+ * when it writes the JSONL file, instead of scanning it (sink_event_scan):
+ * for the tests and the benchmark, which compare the two. */
+void sink_use_tree(void *state, bool on);
+
 /** @brief SIGHUP: re-read the watches file and reopen the JSONL file (for
  * logrotate). On a bad watches file the old watches stay in force and the
  * error is returned (VL_REJECT) for the runner to log; the file is reopened
@@ -69,6 +76,81 @@ enum vl_rc sink_reload(void *state, struct vl_err *err);
 
 /** @brief Close everything; NULL is a no-op. */
 void sink_destroy(void *state);
+
+/* ---- the event (event.c): what the sink reads of an enriched event ---- */
+
+/* A JSON value's type, as far as the checks tell them apart. */
+enum sink_jt {
+        SINK_J_ABSENT,
+        SINK_J_NULL,
+        SINK_J_STRING,
+        SINK_J_ARRAY,
+        SINK_J_OBJECT,
+        SINK_J_OTHER,
+};
+
+/* A mention: its text, and its "start", "end" and "in" as JSON text (for
+ * the match record) at span[k] bytes from sink_event.spans, spanlen[k] 0 if
+ * absent. */
+struct sink_ement {
+        enum sink_jt jt, text_jt;
+        const char *text; /* NULL unless a string */
+        size_t span[3], spanlen[3];
+};
+
+struct sink_eent {
+        enum sink_jt jt, qid_jt, ments_jt;
+        const char *type, *name, *qid; /* NULL unless strings */
+        bool has_salience;             /* a number */
+        double salience;
+        int ment0, nments; /* in sink_event.ments */
+};
+
+/* Strings are NUL-terminated, NULL when absent or not strings; they point
+ * into the event's own copy of the input, or into the jansson tree it was
+ * read from (sink_event_from_json). */
+struct sink_event {
+        bool object;
+        const char *schema, *id, *lang, *site, *source, *published_at;
+        const char *title, *text;
+        enum sink_jt dup, ents_jt;
+        struct sink_eent *ents;
+        int nents, capents;
+        struct sink_ement *ments;
+        int nments, capments;
+        const char *spans;
+        struct vl_buf buf; /* the input's copy, or the spans written out */
+        struct vl_jobj jo, jents, jent, jments, jment; /* scratch */
+};
+
+enum sink_scan {
+        SINK_SCAN_OK,     /* read */
+        SINK_SCAN_REJECT, /* not JSON: err set */
+        SINK_SCAN_TREE,   /* valid JSON, but ask jansson (see event.c) */
+};
+
+/** @brief Read the enriched event @p s (@p n bytes) without a jansson tree
+ * into @p e (reused). @returns SINK_SCAN_OK; SINK_SCAN_REJECT with err set
+ * as for the jansson path; or SINK_SCAN_TREE when only jansson can tell how
+ * it reads the input (a nested duplicate key, a huge number, a real or a
+ * container as a mention's start, end or in...). */
+enum sink_scan sink_event_scan(struct sink_event *e, const char *s, size_t n,
+                               struct vl_err *err);
+
+/** @brief The same, from a jansson tree (borrowed for the life of @p e's
+ * content). */
+void sink_event_from_json(struct sink_event *e, const json_t *ev);
+
+/** @brief What the sink relies on (schema, id, duplicate_of, entities and
+ * their mentions). @returns VL_OK or VL_REJECT with err set. */
+enum vl_rc sink_event_check(const struct sink_event *e, struct vl_err *err);
+
+/** @brief Append span value @p v (@p n bytes of JSON text) as the match
+ * record writes it: strings re-escaped, integers as jansson prints them. */
+void sink_put_span(struct vl_buf *b, const char *v, size_t n,
+                   struct vl_buf *scratch);
+
+void sink_event_release(struct sink_event *e);
 
 /* ---- watches (watch.c); the language is described in docs/watches.md ---- */
 
@@ -220,6 +302,12 @@ int sink_watchset_find(const struct sink_watchset *ws, const char *name);
  */
 void sink_watchset_match(struct sink_watchset *ws, const json_t *ev,
                          long long now, struct sink_hits *hits);
+
+/** @brief sink_watchset_match() on an event already read (@p ev borrowed;
+ * hits point into it as long as it is not reused). */
+void sink_watchset_match_event(struct sink_watchset *ws,
+                               const struct sink_event *ev, long long now,
+                               struct sink_hits *hits);
 
 void sink_hits_release(struct sink_hits *hits);
 

@@ -1292,14 +1292,12 @@ static void reset_event(struct sink_hits *h)
         h->ncand = 0;
 }
 
-static void prepare_entities(struct sink_hits *h, const json_t *ents)
+static void prepare_entities(struct sink_hits *h, const struct sink_event *ev)
 {
-        size_t i, j;
+        int i, j;
 
-        for (i = 0; i < json_array_size(ents); i++) {
-                const json_t *e = json_array_get(ents, i), *ms;
-                const char *name = json_string_value(json_object_get(e, "name"));
-                const char *qid = json_string_value(json_object_get(e, "qid"));
+        for (i = 0; i < ev->nents; i++) {
+                const struct sink_eent *e = &ev->ents[i];
                 struct sink_ent *x;
 
                 if (h->nents == h->capents) {
@@ -1310,20 +1308,18 @@ static void prepare_entities(struct sink_hits *h, const json_t *ents)
                 x = &h->ents[h->nents++];
                 memset(x, 0, sizeof(*x));
                 x->salience = -1;
-                if (!json_is_object(e))
+                if (e->jt != SINK_J_OBJECT)
                         continue;
-                x->type = json_string_value(json_object_get(e, "type"));
-                x->name = name ? vl_text_fold(name, 0) : NULL;
-                x->qid = qid && is_qid(qid, strlen(qid)) && qid[0] == 'Q'
-                                 ? qid
+                x->type = e->type;
+                x->name = e->name ? vl_text_fold(e->name, 0) : NULL;
+                x->qid = e->qid && is_qid(e->qid, strlen(e->qid)) &&
+                                 e->qid[0] == 'Q'
+                                 ? e->qid
                                  : NULL;
-                if (json_is_number(json_object_get(e, "salience")))
-                        x->salience = json_number_value(
-                                json_object_get(e, "salience"));
-                ms = json_object_get(e, "mentions");
-                for (j = 0; j < json_array_size(ms); j++) {
-                        const char *t = json_string_value(json_object_get(
-                                json_array_get(ms, j), "text"));
+                if (e->has_salience)
+                        x->salience = e->salience;
+                for (j = e->ment0; j < e->ment0 + e->nments; j++) {
+                        const char *t = ev->ments[j].text;
                         char *f;
                         int k, seen = 0;
 
@@ -1584,38 +1580,44 @@ static int int_cmp(const void *a, const void *b)
 void sink_watchset_match(struct sink_watchset *ws, const json_t *evj,
                          long long now, struct sink_hits *hits)
 {
-        const json_t *src = json_object_get(evj, "source");
-        const char *pub, *title, *text;
+        struct sink_event ev = { 0 };
+
+        sink_event_from_json(&ev, evj);
+        sink_watchset_match_event(ws, &ev, now, hits);
+        sink_event_release(&ev);
+}
+
+void sink_watchset_match_event(struct sink_watchset *ws,
+                               const struct sink_event *evt, long long now,
+                               struct sink_hits *hits)
+{
         struct vl_date dt;
         struct ev ev = { 0 };
         int dup, i, j;
 
         reset_event(hits);
-        if (ws->n == 0 || !json_is_object(evj))
+        if (ws->n == 0 || !evt->object)
                 return;
         if (++ws->epoch == 0) { /* wrapped: forget old marks */
                 memset(ws->stamp, 0, (size_t)ws->n * sizeof(*ws->stamp));
                 ws->epoch = 1;
         }
-        dup = json_is_string(json_object_get(evj, "duplicate_of"));
+        dup = evt->dup == SINK_J_STRING;
         ev.now = now;
-        ev.lang = json_string_value(json_object_get(evj, "lang"));
-        ev.site = json_string_value(json_object_get(evj, "site"));
-        ev.source = json_is_object(src)
-                            ? json_string_value(json_object_get(src, "id"))
-                            : json_string_value(src);
-        pub = json_string_value(json_object_get(evj, "published_at"));
-        ev.published = pub && vl_date_parse(pub, 0, &dt, NULL) == VL_OK
+        ev.lang = evt->lang;
+        ev.site = evt->site;
+        ev.source = evt->source;
+        ev.published = evt->published_at &&
+                                       vl_date_parse(evt->published_at, 0, &dt,
+                                                     NULL) == VL_OK
                                ? (long long)vl_date_epoch(&dt)
                                : -1;
-        prepare_entities(hits, json_object_get(evj, "entities"));
+        prepare_entities(hits, evt);
         if (ws->words) {
-                title = json_string_value(json_object_get(evj, "title"));
-                text = json_string_value(json_object_get(evj, "text"));
-                if (title)
-                        sink_tokenize(title, hits, &hits->title);
-                if (text)
-                        sink_tokenize(text, hits, &hits->text);
+                if (evt->title)
+                        sink_tokenize(evt->title, hits, &hits->title);
+                if (evt->text)
+                        sink_tokenize(evt->text, hits, &hits->text);
         }
         /* the keys of the event */
         for (i = 0; i < hits->nents; i++) {

@@ -168,7 +168,7 @@ static double now_s(void)
 
 int main(int argc, char **argv)
 {
-        int nwatch = 1000, nev = 20000, miss = 0, match_only = 0, i;
+        int nwatch = 1000, nev = 20000, miss = 0, match_only = 0, tree = 0, i;
         int dump_watches = 0, dump_events = 0;
         char dir[] = "/tmp/veille-sink-bench-XXXXXX", path[64];
         static char prefix[] = "veille.watch.";
@@ -192,13 +192,16 @@ int main(int argc, char **argv)
                         miss = 1;
                 else if (strcmp(argv[i], "--match-only") == 0)
                         match_only = 1;
+                else if (strcmp(argv[i], "--tree") == 0)
+                        tree = 1;
                 else if (strcmp(argv[i], "--dump-watches") == 0)
                         dump_watches = 1;
                 else if (strcmp(argv[i], "--dump-events") == 0)
                         dump_events = 1;
                 else {
                         fprintf(stderr, "usage: %s [--watches N] [--events M] "
-                                        "[--miss] [--match-only] [--dump-watches] "
+                                        "[--miss] [--match-only] [--tree] "
+                                        "[--dump-watches] "
                                         "[--dump-events]\n",
                                 argv[0]);
                         return 2;
@@ -233,6 +236,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "%s\n", err.msg);
                 return 1;
         }
+        sink_use_tree(st, tree); /* the jansson path, for comparison */
         unlink(path);
         rmdir(dir);
         evs = vl_xcalloc((size_t)nev, sizeof(*evs));
@@ -241,27 +245,48 @@ int main(int argc, char **argv)
         vl_out_init(&out, "urn:veille:sink");
         t0 = now_s();
         if (match_only) {
-                /* the index and the evaluation alone, on parsed events */
+                /* the index and the evaluation alone, on events read
+                 * beforehand (by the scan, or with --tree by jansson) */
                 struct sink_watchset *ws;
                 json_t **js = vl_xcalloc((size_t)nev, sizeof(*js));
+                struct sink_event *es = vl_xcalloc((size_t)nev, sizeof(*es));
 
                 ws = sink_watchset_parse(w, strlen(w), "bench", &err);
-                for (i = 0; i < nev; i++)
-                        js[i] = json_loads(evs[i], 0, NULL);
+                for (i = 0; i < nev; i++) {
+                        if (tree) {
+                                js[i] = json_loads(evs[i], 0, NULL);
+                                sink_event_from_json(&es[i], js[i]);
+                        } else if (sink_event_scan(&es[i], evs[i],
+                                                   strlen(evs[i]), &err) !=
+                                   SINK_SCAN_OK) {
+                                fprintf(stderr, "event %d not scanned\n", i);
+                                return 1;
+                        }
+                        /* the scratch lists: not needed to match */
+                        vl_jobj_release(&es[i].jo);
+                        vl_jobj_release(&es[i].jents);
+                        vl_jobj_release(&es[i].jent);
+                        vl_jobj_release(&es[i].jments);
+                        vl_jobj_release(&es[i].jment);
+                }
                 t0 = now_s();
                 for (i = 0; i < nev; i++) {
                         int k;
 
-                        sink_watchset_match(ws, js[i], (long long)time(NULL),
-                                            &hits);
+                        sink_watchset_match_event(ws, &es[i],
+                                                  (long long)time(NULL),
+                                                  &hits);
                         for (k = 0; k < hits.n; k++)
                                 if (k == 0 ||
                                     hits.v[k].watch != hits.v[k - 1].watch)
                                         matches++;
                 }
                 t1 = now_s();
-                for (i = 0; i < nev; i++)
+                for (i = 0; i < nev; i++) {
+                        sink_event_release(&es[i]);
                         json_decref(js[i]);
+                }
+                free(es);
                 free(js);
                 sink_watchset_destroy(ws);
         } else {

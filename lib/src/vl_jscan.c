@@ -7,10 +7,20 @@
 
 #define MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
 
+struct skey {
+        const unsigned char *k;
+        size_t n;
+};
+
 struct scan {
         const unsigned char *p, *end, *start;
         const char *why; /* the first error */
         bool escaped;    /* the last string had an escape */
+        /* vl_jscan_object_deep(): keys of the open nested objects, and
+         * whether all is plain (see jscan.h) */
+        bool deep, plain;
+        struct skey *keys;
+        size_t nkeys, capkeys;
 };
 
 /* 0: plain byte inside a string; 1: '"' or '\\'; 2: control; 3: >= 0x80 */
@@ -178,8 +188,12 @@ static bool digits(struct scan *sc)
 
 static bool number(struct scan *sc)
 {
+        const unsigned char *i0, *e0 = NULL;
+        bool real = false;
+
         if (*sc->p == '-')
                 sc->p++;
+        i0 = sc->p;
         if (sc->p < sc->end && *sc->p == '0')
                 sc->p++;
         else if (sc->p >= sc->end || *sc->p < '1' || *sc->p > '9' ||
@@ -187,17 +201,48 @@ static bool number(struct scan *sc)
                 return fail(sc, "invalid number");
         if (sc->p < sc->end && *sc->p == '.') {
                 sc->p++;
+                real = true;
                 if (!digits(sc))
                         return fail(sc, "invalid number");
         }
         if (sc->p < sc->end && (*sc->p == 'e' || *sc->p == 'E')) {
                 sc->p++;
+                real = true;
                 if (sc->p < sc->end && (*sc->p == '+' || *sc->p == '-'))
                         sc->p++;
+                e0 = sc->p;
                 if (!digits(sc))
                         return fail(sc, "invalid number");
         }
+        /* within jansson's range for sure: an integer of at most 18
+         * digits (a long long), a real below 1e300 */
+        if (sc->deep &&
+            (real ? (e0 && sc->p - e0 > 2) || sc->p - i0 > 280
+                  : sc->p - i0 > 18))
+                sc->plain = false;
         return true;
+}
+
+/* Deep mode: key [k, k + n) of a nested object whose keys start at
+ * sc->keys[base]; a key with an escape or seen before is not plain. */
+static void nested_key(struct scan *sc, size_t base, const unsigned char *k,
+                       size_t n)
+{
+        if (sc->escaped) {
+                sc->plain = false;
+                return;
+        }
+        for (size_t i = base; i < sc->nkeys; i++)
+                if (sc->keys[i].n == n && memcmp(sc->keys[i].k, k, n) == 0) {
+                        sc->plain = false;
+                        return;
+                }
+        if (sc->nkeys == sc->capkeys) {
+                sc->capkeys = sc->capkeys ? sc->capkeys * 2 : 64;
+                sc->keys = vl_xrealloc(sc->keys,
+                                       sc->capkeys * sizeof(*sc->keys));
+        }
+        sc->keys[sc->nkeys++] = (struct skey){k, n};
 }
 
 static bool literal(struct scan *sc, const char *w, size_t n)
@@ -216,6 +261,7 @@ static bool container(struct scan *sc, int depth, struct vl_jobj *o)
 {
         int obj = *sc->p == '{';
         char close = obj ? '}' : ']';
+        size_t base = sc->nkeys;
 
         if (depth >= MAX_DEPTH)
                 return fail(sc, "maximum depth exceeded");
@@ -234,6 +280,11 @@ static bool container(struct scan *sc, int depth, struct vl_jobj *o)
                         if (!string(sc))
                                 return false;
                         k1 = sc->p - 1; /* the closing quote */
+                        if (sc->deep && depth > 0)
+                                nested_key(sc, base, k0 + 1,
+                                           (size_t)(k1 - k0 - 1));
+                        else if (sc->deep && sc->escaped)
+                                sc->plain = false;
                         skip_ws(sc);
                         if (sc->p >= sc->end || *sc->p != ':')
                                 return fail(sc, "':' expected");
@@ -252,8 +303,8 @@ static bool container(struct scan *sc, int depth, struct vl_jobj *o)
                                                    o->cap * sizeof(*o->m));
                         }
                         m = &o->m[o->n++];
-                        m->key = (const char *)k0 + 1;
-                        m->klen = (size_t)(k1 - k0 - 1);
+                        m->key = obj ? (const char *)k0 + 1 : NULL;
+                        m->klen = obj ? (size_t)(k1 - k0 - 1) : 0;
                         m->val = (const char *)v0;
                         m->vlen = (size_t)(sc->p - v0);
                         m->raw = (const char *)k0;
@@ -268,6 +319,7 @@ static bool container(struct scan *sc, int depth, struct vl_jobj *o)
                 }
                 if (sc->p < sc->end && *sc->p == close) {
                         sc->p++;
+                        sc->nkeys = base;
                         return true;
                 }
                 return fail(sc, obj ? "',' or '}' expected"
@@ -297,12 +349,134 @@ static bool value(struct scan *sc, int depth)
         }
 }
 
+static enum vl_rc scan_object(struct scan *sc, struct vl_jobj *o,
+                              struct vl_err *err);
+
 enum vl_rc vl_jscan_object(const char *s, size_t n, struct vl_jobj *o,
                            struct vl_err *err)
 {
         struct scan sc = {(const unsigned char *)s,
                           (const unsigned char *)s + n,
-                          (const unsigned char *)s, NULL, false};
+                          (const unsigned char *)s, NULL, false, false,
+                          false, NULL, 0, 0};
+
+        return scan_object(&sc, o, err);
+}
+
+enum vl_rc vl_jscan_object_deep(const char *s, size_t n, struct vl_jobj *o,
+                                bool *plain, struct vl_err *err)
+{
+        struct scan sc = {(const unsigned char *)s,
+                          (const unsigned char *)s + n,
+                          (const unsigned char *)s, NULL, false, true,
+                          true, NULL, 0, 0};
+        enum vl_rc rc = scan_object(&sc, o, err);
+
+        free(sc.keys);
+        *plain = sc.plain;
+        return rc;
+}
+
+/* Past the string at @p p (its opening quote) of a checked input. */
+static const unsigned char *skip_string(const unsigned char *p, bool *esc)
+{
+        for (p++;; p++) {
+                while (str_class[*p] != 1)
+                        p++;
+                if (*p == '"')
+                        return p + 1;
+                *esc = true;
+                p++; /* the escaped byte: never the end of the string */
+        }
+}
+
+/* Past the value at @p p of a checked input (that ends at @p end). */
+static const unsigned char *skip_value(const unsigned char *p,
+                                       const unsigned char *end, bool *esc)
+{
+        int depth = 0;
+        bool e2;
+
+        if (*p == '"')
+                return skip_string(p, esc);
+        if (*p != '{' && *p != '[') {
+                while (p < end && *p != ',' && *p != '}' && *p != ']' &&
+                       *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t')
+                        p++;
+                return p;
+        }
+        for (;;) {
+                switch (*p) {
+                case '"':
+                        p = skip_string(p, &e2);
+                        continue;
+                case '{': case '[':
+                        depth++;
+                        break;
+                case '}': case ']':
+                        if (--depth == 0)
+                                return p + 1;
+                        break;
+                default:
+                        break;
+                }
+                p++;
+        }
+}
+
+size_t vl_jscan_items(const char *val, size_t vlen, struct vl_jobj *o)
+{
+        const unsigned char *p = (const unsigned char *)val,
+                            *end = p + vlen;
+        struct scan sc = {p + 1, end, p, NULL, false, false, false, NULL, 0,
+                          0};
+        bool obj;
+
+        o->n = 0;
+        if (vlen < 2 || (*p != '{' && *p != '['))
+                return 0;
+        obj = *p == '{';
+        skip_ws(&sc);
+        while (sc.p < end && *sc.p != '}' && *sc.p != ']') {
+                const unsigned char *k0 = sc.p, *k1 = sc.p, *v0;
+                struct vl_jmember *m;
+                bool esc = false;
+
+                if (obj) {
+                        sc.p = skip_string(sc.p, &esc);
+                        k1 = sc.p - 1;
+                        skip_ws(&sc);
+                        sc.p++; /* ':' */
+                        skip_ws(&sc);
+                }
+                v0 = sc.p;
+                esc = false;
+                sc.p = skip_value(sc.p, end, &esc);
+                if (o->n == o->cap) {
+                        o->cap = o->cap ? o->cap * 2 : 32;
+                        o->m = vl_xrealloc(o->m, o->cap * sizeof(*o->m));
+                }
+                m = &o->m[o->n++];
+                m->key = obj ? (const char *)k0 + 1 : NULL;
+                m->klen = obj ? (size_t)(k1 - k0 - 1) : 0;
+                m->val = (const char *)v0;
+                m->vlen = (size_t)(sc.p - v0);
+                m->raw = (const char *)k0;
+                m->rawlen = (size_t)(sc.p - k0);
+                m->escaped = *v0 == '"' && esc;
+                skip_ws(&sc);
+                if (sc.p < end && *sc.p == ',') {
+                        sc.p++;
+                        skip_ws(&sc);
+                }
+        }
+        return o->n;
+}
+
+static enum vl_rc scan_object(struct scan *scp, struct vl_jobj *o,
+                              struct vl_err *err)
+{
+        struct scan sc = *scp;
 
         o->n = 0;
         skip_ws(&sc);
@@ -325,9 +499,12 @@ enum vl_rc vl_jscan_object(const char *s, size_t n, struct vl_jobj *o,
                         }
         if (sc.why) {
                 o->n = 0;
+                scp->keys = sc.keys;
                 return vl_err_set(err, VL_REJECT, "%s at byte %zu", sc.why,
                                   (size_t)(sc.p - sc.start));
         }
+        scp->keys = sc.keys;
+        scp->plain = sc.plain;
         return VL_OK;
 }
 
@@ -347,31 +524,57 @@ const struct vl_jmember *vl_jobj_get(const struct vl_jobj *o, const char *key)
         return NULL;
 }
 
-static void put_utf8(struct vl_buf *b, uint32_t cp)
+static size_t put_utf8(char *u, uint32_t cp)
 {
-        char u[4];
-        size_t n;
-
         if (cp < 0x80) {
                 u[0] = (char)cp;
-                n = 1;
-        } else if (cp < 0x800) {
+                return 1;
+        }
+        if (cp < 0x800) {
                 u[0] = (char)(0xc0 | cp >> 6);
                 u[1] = (char)(0x80 | (cp & 0x3f));
-                n = 2;
-        } else if (cp < 0x10000) {
+                return 2;
+        }
+        if (cp < 0x10000) {
                 u[0] = (char)(0xe0 | cp >> 12);
                 u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
                 u[2] = (char)(0x80 | (cp & 0x3f));
-                n = 3;
-        } else {
-                u[0] = (char)(0xf0 | cp >> 18);
-                u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-                u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-                u[3] = (char)(0x80 | (cp & 0x3f));
-                n = 4;
+                return 3;
         }
-        vl_buf_append(b, u, n, NULL);
+        u[0] = (char)(0xf0 | cp >> 18);
+        u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        u[3] = (char)(0x80 | (cp & 0x3f));
+        return 4;
+}
+
+/* The escape at @p q (a backslash of a checked string) decoded into @p u
+ * (@p *n bytes). @returns the bytes it takes in the input. */
+static size_t unescape(const unsigned char *q, char u[4], size_t *n)
+{
+        uint32_t cp;
+        size_t adv = 6;
+
+        *n = 1;
+        switch (q[1]) {
+        case 'b': u[0] = '\b'; return 2;
+        case 'f': u[0] = '\f'; return 2;
+        case 'n': u[0] = '\n'; return 2;
+        case 'r': u[0] = '\r'; return 2;
+        case 't': u[0] = '\t'; return 2;
+        case 'u':
+                cp = (uint32_t)hex4(q + 2);
+                if (cp >= 0xd800 && cp <= 0xdbff) {
+                        cp = 0x10000 + ((cp - 0xd800) << 10) +
+                             ((uint32_t)hex4(q + 8) - 0xdc00);
+                        adv = 12;
+                }
+                *n = put_utf8(u, cp);
+                return adv;
+        default: /* '"', '\\', '/' */
+                u[0] = (char)q[1];
+                return 2;
+        }
 }
 
 const char *vl_jmember_string(const struct vl_jmember *m,
@@ -387,39 +590,48 @@ const char *vl_jmember_string(const struct vl_jmember *m,
         vl_buf_reset(scratch);
         while (p < end) {
                 const unsigned char *q = p;
-                uint32_t u;
+                char u[4];
+                size_t n;
 
                 while (q < end && *q != '\\')
                         q++;
                 vl_buf_append(scratch, p, (size_t)(q - p), NULL);
                 if (q >= end)
                         break;
-                switch (q[1]) {
-                case 'b': vl_buf_append(scratch, "\b", 1, NULL); break;
-                case 'f': vl_buf_append(scratch, "\f", 1, NULL); break;
-                case 'n': vl_buf_append(scratch, "\n", 1, NULL); break;
-                case 'r': vl_buf_append(scratch, "\r", 1, NULL); break;
-                case 't': vl_buf_append(scratch, "\t", 1, NULL); break;
-                case 'u':
-                        u = (uint32_t)hex4(q + 2);
-                        if (u >= 0xd800 && u <= 0xdbff) {
-                                u = 0x10000 + ((u - 0xd800) << 10) +
-                                    ((uint32_t)hex4(q + 8) - 0xdc00);
-                                q += 6;
-                        }
-                        put_utf8(scratch, u);
-                        p = q + 6;
-                        continue;
-                default: /* '"', '\\', '/' */
-                        vl_buf_append(scratch, q + 1, 1, NULL);
-                        break;
-                }
-                p = q + 2;
+                p = q + unescape(q, u, &n);
+                vl_buf_append(scratch, u, n, NULL);
         }
         if (!scratch->data)
                 vl_buf_append(scratch, "", 0, NULL);
         *len = scratch->len;
         return scratch->data;
+}
+
+char *vl_jstring_inplace(char *val, size_t vlen, size_t *len)
+{
+        unsigned char *end = (unsigned char *)val + vlen - 1,
+                      *p = memchr(val + 1, '\\', vlen - 2), *w = p;
+
+        if (!p) {
+                *end = '\0';
+                *len = vlen - 2;
+                return val + 1;
+        }
+        while (p < end) {
+                char u[4];
+                size_t n;
+
+                if (*p != '\\') {
+                        *w++ = *p++;
+                        continue;
+                }
+                p += unescape(p, u, &n);
+                memcpy(w, u, n);
+                w += n;
+        }
+        *w = '\0';
+        *len = (size_t)(w - (unsigned char *)val - 1);
+        return val + 1;
 }
 
 void vl_json_put_string(struct vl_buf *b, const char *s, size_t n)

@@ -52,6 +52,27 @@ static inline bool vl_jmember_is_string(const struct vl_jmember *m)
  */
 const char *vl_jmember_string(const struct vl_jmember *m,
                               struct vl_buf *scratch, size_t *len);
+/**
+ * @brief vl_jscan_object(), which also tells in @p plain (when VL_OK)
+ * whether jansson (JSON_REJECT_DUPLICATES) surely reads the object the same
+ * way: no key with an escape, no duplicate key in a nested object, every
+ * integer of at most 18 digits and every real below 1e280. When @p plain is
+ * false, jansson may refuse the input (or read a key differently): ask it.
+ */
+enum vl_rc vl_jscan_object_deep(const char *s, size_t n, struct vl_jobj *o,
+                                bool *plain, struct vl_err *err);
+/**
+ * @brief The members of object @p val (or the elements of array @p val,
+ * key NULL), a value of an input that vl_jscan_object() accepted, in @p o
+ * (reused; pointing into @p val). @returns their number (0 for a scalar).
+ */
+size_t vl_jscan_items(const char *val, size_t vlen, struct vl_jobj *o);
+/**
+ * @brief Decode string value @p val (@p vlen bytes, quotes included, from a
+ * checked input) in place: the decoded bytes are never longer. @returns
+ * val + 1, NUL-terminated where the decoded string ends (length in @p len).
+ */
+char *vl_jstring_inplace(char *val, size_t vlen, size_t *len);
 /** @brief Append @p s (@p n bytes of UTF-8) to @p b as a JSON string,
  * quotes included; control characters, '"' and '\\' escaped. */
 void vl_json_put_string(struct vl_buf *b, const char *s, size_t n);
