@@ -47,6 +47,7 @@ struct engine_counters {
         atomic_ullong *seen_errors;
         atomic_ullong *revalidations;
         atomic_ullong *stale_validators;
+        atomic_ullong *states_saved;
         atomic_ullong *g_sources;
         atomic_ullong *g_transfers;
         atomic_ullong *g_pages;
@@ -74,6 +75,8 @@ struct fetcher_engine {
         bool fatal;
         int64_t stop_deadline_ms;
         int64_t next_expire_ms;
+        int64_t next_save_ms;         /* sources.file mode: the states */
+        int states_loaded;            /* from the seen store, last change */
         int64_t seen_log_ms;
         uint64_t rng;
 };
@@ -161,6 +164,10 @@ static void counters_init(struct engine_counters *c, struct vl_metrics *m)
         c->stale_validators = vl_metrics_counter(m,
                 "veille_fetcher_feed_stale_validators_total", NULL,
                 "feeds caught answering 304 over new items");
+        c->states_saved = vl_metrics_counter(m,
+                "veille_fetcher_states_saved_total", NULL,
+                "sources' polling states saved to the seen store "
+                "(sources.file mode)");
         c->g_sources = vl_metrics_gauge(m, "veille_fetcher_sources",
                 "sources configured");
         c->g_transfers = vl_metrics_gauge(m, "veille_fetcher_transfers",
@@ -499,8 +506,10 @@ static int64_t interval_ms(struct fetcher_engine *e,
         return ms - ms / 10 + (int64_t)(rnd(e) % (uint64_t)(ms / 5 + 1));
 }
 
-/* A poll that changes nothing but the time of the next one leaves the
- * state clean: a new owner only polls such a source a little early. */
+/* Topic mode: a poll that changes nothing but the time of the next one
+ * leaves the state clean: a new owner only polls such a source a little
+ * early. sources.file mode saves every next poll (to the seen store: no
+ * network), so that a restart polls no source before its time. */
 static void schedule(struct fetcher_engine *e, struct fetcher_source *src,
                      int fresh, int64_t hint_s)
 {
@@ -508,7 +517,7 @@ static void schedule(struct fetcher_engine *e, struct fetcher_source *src,
 
         src->next_poll_ms = vl_time_mono_ms() +
                             interval_ms(e, src, fresh, hint_s);
-        if (src->cur_interval_ms != cur || src->failures)
+        if (src->cur_interval_ms != cur || src->failures || !e->g)
                 src->dirty = true;
 }
 
@@ -586,6 +595,7 @@ static int take_item(struct fetcher_engine *e, struct fetcher_source *src,
                 return 0;
         }
         pg->src = fetcher_source_ref(src);
+        src->pages++;
         pg->site = vl_xstrdup(src->site ? src->site : feed->title);
         pg->lang = vl_xstrdup(src->lang ? src->lang : feed->lang);
         pg->item = *it;
@@ -1013,6 +1023,48 @@ static void swap_settings(struct fetcher_source *a, struct fetcher_source *b)
         b->line = t.line;
 }
 
+/* sources.file mode: a new source starts from the state an earlier run
+ * saved for its URL, if any (not its next poll with --once: it polls each
+ * source once, now). */
+static void load_state(struct fetcher_engine *e, struct fetcher_source *s)
+{
+        struct vl_err err;
+        json_t *st = NULL;
+
+        if (!e->seen)
+                return;
+        if (fetcher_seen_state_get(e->seen, s->url, &st, &err) != VL_OK) {
+                inc(e->c.seen_errors, 1);
+                VL_ERROR("seen", "%s", err.msg);
+                return;
+        }
+        if (!st)
+                return;
+        fetcher_source_apply_state(s, st);
+        json_decref(st);
+        if (e->fc->once)
+                s->next_poll_ms = 0;
+        e->states_loaded++;
+}
+
+/* sources.file mode: save the changed states (one transaction); those of
+ * sources no longer configured expire with the seen entries. */
+static void save_states(struct fetcher_engine *e)
+{
+        struct vl_err err;
+        int n = 0;
+
+        if (!e->seen || e->g)
+                return;
+        if (fetcher_seen_state_save(e->seen, &e->sources, vl_time_now_ms(),
+                                    &n, &err) != VL_OK) {
+                inc(e->c.seen_errors, 1);
+                VL_ERROR("seen", "%s", err.msg);
+                return;
+        }
+        inc(e->c.states_saved, (unsigned long long)n);
+}
+
 void fetcher_engine_replace_sources(struct fetcher_engine *e,
                                     fetcher_source_match_fn *match,
                                     void *ctx, struct fetcher_sources *ss)
@@ -1041,8 +1093,11 @@ void fetcher_engine_replace_sources(struct fetcher_engine *e,
                         fetcher_source_unref(s);
                         fetcher_sources_add_take(&next, fetcher_source_ref(o));
                 } else {
-                        /* a state taken over from a previous owner may
-                         * have set the next poll already */
+                        if (!e->g)
+                                load_state(e, s);
+                        /* a state taken over from a previous owner (or
+                         * saved by an earlier run) may have set the next
+                         * poll already */
                         if (!s->next_poll_ms)
                                 s->next_poll_ms = now;
                         fetcher_sources_add_take(&next, s);
@@ -1154,9 +1209,12 @@ static void reload(struct fetcher_engine *e)
                          err.msg, e->sources.n);
                 return;
         }
+        save_states(e); /* those of the sources dropped, too */
+        e->states_loaded = 0;
         fetcher_engine_set_sources(e, &ss);
-        VL_NOTICE("fetcher", "reloaded '%s': %d sources",
-                  e->fc->sources_file, e->sources.n);
+        VL_NOTICE("fetcher", "reloaded '%s': %d sources (%d new ones with a "
+                  "saved state)",
+                  e->fc->sources_file, e->sources.n, e->states_loaded);
 }
 
 static void expire(struct fetcher_engine *e, int64_t now)
@@ -1232,6 +1290,11 @@ int fetcher_engine_run(struct fetcher_engine *e, bool once)
 
         e->once = once;
         e->next_expire_ms = vl_time_mono_ms();
+        e->next_save_ms = e->next_expire_ms + e->fc->state_interval_ms;
+        if (e->seen && !e->g) {
+                VL_NOTICE("fetcher", "%d of %d sources start from their "
+                          "saved state", e->states_loaded, e->sources.n);
+        }
         gauge(e->c.g_sources, (unsigned long long)e->sources.n);
         for (;;) {
                 int64_t now = vl_time_mono_ms();
@@ -1253,6 +1316,11 @@ int fetcher_engine_run(struct fetcher_engine *e, bool once)
                         start_due_retries(e, now);
                         if (e->seen && now >= e->next_expire_ms)
                                 expire(e, now);
+                        if (now >= e->next_save_ms) {
+                                e->next_save_ms =
+                                        now + e->fc->state_interval_ms;
+                                save_states(e);
+                        }
                         if (once && finished(e))
                                 break;
                 }
@@ -1286,5 +1354,6 @@ int fetcher_engine_run(struct fetcher_engine *e, bool once)
                                 "drain.ms: their pages are not marked seen",
                                 left);
         }
+        save_states(e);
         return e->fatal ? VL_EXIT_FATAL : VL_EXIT_OK;
 }

@@ -156,6 +156,10 @@ struct fetcher_source {
          * it was last published */
         struct fetcher_map known;
         bool dirty;
+        /* pages taken from the feed and not settled yet: while there are
+         * some, the state carries no validators (a restart or a new owner
+         * reads the feed whole, so that a 304 cannot hide them) */
+        int pages;
 };
 
 #define FETCHER_KNOWN_MAX 20000 /* ids kept per source in its state */
@@ -216,7 +220,9 @@ char *fetcher_host_domain(const char *host);
 /**
  * @brief The polling state of @p s as JSON (validators, adapted interval,
  * next poll as a wall-clock time, failures, 304 count, the known item
- * ids), for the state topic. @returns new object.
+ * ids), for the state topic (topic mode) or the seen store (sources.file
+ * mode). The validators are left out (null) while pages of the source are
+ * unsettled. @returns new object.
  */
 json_t *fetcher_source_state(const struct fetcher_source *s);
 /** @brief Take the state @p st (borrowed; fetcher_source_state()'s form,
@@ -362,11 +368,24 @@ enum vl_rc fetcher_seen_has(struct fetcher_seen *s, const char *key,
 enum vl_rc fetcher_seen_mark(struct fetcher_seen *s, const char *key,
                              const char *url, int64_t now_ms,
                              struct vl_err *err);
-/** @brief Delete the entries seen before @p before_ms. */
+/** @brief Delete the entries seen before @p before_ms, and the sources'
+ * states saved before it (@p removed counts the entries only). */
 enum vl_rc fetcher_seen_expire(struct fetcher_seen *s, int64_t before_ms,
                                int64_t *removed, struct vl_err *err);
 /** @returns the number of entries, or -1 on error. */
 int64_t fetcher_seen_count(struct fetcher_seen *s);
+/** @brief sources.file mode: the saved state of source @p url
+ * (fetcher_source_state()'s form). @p *st is set to a new object, or NULL
+ * when none was saved (or it cannot be read: a warning). */
+enum vl_rc fetcher_seen_state_get(struct fetcher_seen *s, const char *url,
+                                  json_t **st, struct vl_err *err);
+/** @brief Save the state of every dirty source of @p ss (not removed), in
+ * one transaction, and clear their dirty flags (left set on error).
+ * @p saved (may be NULL) is set to how many. */
+enum vl_rc fetcher_seen_state_save(struct fetcher_seen *s,
+                                   const struct fetcher_sources *ss,
+                                   int64_t now_ms, int *saved,
+                                   struct vl_err *err);
 
 /* ---------------------------------------------------------------- robots */
 

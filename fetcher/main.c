@@ -43,9 +43,10 @@ static const struct vl_conf_key fetcher_keys[] = {
         { "state.interval.ms", VL_CONF_INT,
           offsetof(struct fetcher_conf, state_interval_ms), "1000",
           "how often changed polling states are published (with "
-          "sources.topic)", 0 },
+          "sources.topic) or saved to the seen store (sources.file)", 0 },
         { "state.dir", VL_CONF_STR, offsetof(struct fetcher_conf, state_dir),
-          "/var/lib/veille/fetcher", "directory of the seen store", 0 },
+          "/var/lib/veille/fetcher", "directory of the seen store (and, "
+          "with sources.file, of the sources' polling state)", 0 },
         { "poll.interval.s", VL_CONF_INT,
           offsetof(struct fetcher_conf, poll_interval_s), "300",
           "seconds between two polls of a feed (per source: interval=)", 0 },

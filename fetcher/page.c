@@ -29,6 +29,9 @@ void fetcher_page_destroy(struct fetcher_page *pg)
                 return;
         free(pg->url);
         free(pg->canonical);
+        /* its source's validators may be saved again once none is left */
+        if (pg->src && --pg->src->pages == 0)
+                pg->src->dirty = true;
         fetcher_source_unref(pg->src);
         free(pg->site);
         free(pg->lang);

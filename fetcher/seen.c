@@ -1,5 +1,8 @@
 /* The seen store: article ids whose page (or dead-letter record) Kafka
- * confirmed, so that a restart does not publish them again. SQLite in WAL
+ * confirmed, so that a restart does not publish them again; and, in
+ * sources.file mode, each source's polling state (fetcher_source_state()'s
+ * JSON, the form the state topic carries in topic mode), so that a restart
+ * keeps its validators, adapted interval, next poll and backoff. SQLite in WAL
  * mode with synchronous=NORMAL: a power cut may forget the last marks, which
  * only means fetching those pages once more (at-least-once). */
 #include <errno.h>
@@ -18,6 +21,9 @@ struct fetcher_seen {
         sqlite3_stmt *mark;
         sqlite3_stmt *expire;
         sqlite3_stmt *count;
+        sqlite3_stmt *st_get;
+        sqlite3_stmt *st_put;
+        sqlite3_stmt *st_expire;
         char *path;
 };
 
@@ -27,7 +33,12 @@ static const char schema[] =
         " url TEXT,"                  /* for operators only */
         " seen_at INTEGER NOT NULL"   /* ms since the epoch */
         ") WITHOUT ROWID;"
-        "CREATE INDEX IF NOT EXISTS seen_at ON seen(seen_at);";
+        "CREATE INDEX IF NOT EXISTS seen_at ON seen(seen_at);"
+        "CREATE TABLE IF NOT EXISTS source_state ("
+        " url TEXT PRIMARY KEY,"      /* the source's URL */
+        " state TEXT NOT NULL,"       /* fetcher_source_state() */
+        " saved_at INTEGER NOT NULL"  /* ms since the epoch */
+        ") WITHOUT ROWID;";
 
 /* mkdir -p */
 static enum vl_rc make_dirs(const char *dir, struct vl_err *err)
@@ -123,7 +134,20 @@ struct fetcher_seen *fetcher_seen_new(const char *dir, struct vl_err *err)
             sqlite3_prepare_v2(s->db, "DELETE FROM seen WHERE seen_at < ?1",
                                -1, &s->expire, NULL) != SQLITE_OK ||
             sqlite3_prepare_v2(s->db, "SELECT count(*) FROM seen", -1,
-                               &s->count, NULL) != SQLITE_OK) {
+                               &s->count, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(s->db, "SELECT state FROM source_state "
+                               "WHERE url = ?1", -1, &s->st_get,
+                               NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(s->db,
+                               "INSERT INTO source_state(url, state, "
+                               "saved_at) VALUES(?1, ?2, ?3) ON "
+                               "CONFLICT(url) DO UPDATE SET state = "
+                               "excluded.state, saved_at = "
+                               "excluded.saved_at",
+                               -1, &s->st_put, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(s->db, "DELETE FROM source_state WHERE "
+                               "saved_at < ?1", -1, &s->st_expire,
+                               NULL) != SQLITE_OK) {
                 db_err(s, err, "prepare statements");
                 goto fail;
         }
@@ -141,6 +165,9 @@ void fetcher_seen_destroy(struct fetcher_seen *s)
         sqlite3_finalize(s->mark);
         sqlite3_finalize(s->expire);
         sqlite3_finalize(s->count);
+        sqlite3_finalize(s->st_get);
+        sqlite3_finalize(s->st_put);
+        sqlite3_finalize(s->st_expire);
         if (s->db && sqlite3_close(s->db) != SQLITE_OK)
                 VL_WARN("seen", "cannot close '%s': %s", s->path,
                         sqlite3_errmsg(s->db));
@@ -197,6 +224,12 @@ enum vl_rc fetcher_seen_expire(struct fetcher_seen *s, int64_t before_ms,
         else if (removed)
                 *removed = sqlite3_changes(s->db);
         sqlite3_reset(s->expire);
+        /* the states of sources not polled since (no longer configured:
+         * those configured are saved at each poll) */
+        sqlite3_bind_int64(s->st_expire, 1, before_ms);
+        if (rc == VL_OK && sqlite3_step(s->st_expire) != SQLITE_DONE)
+                rc = db_err(s, err, "expire sources' states");
+        sqlite3_reset(s->st_expire);
         return rc;
 }
 
@@ -208,4 +241,91 @@ int64_t fetcher_seen_count(struct fetcher_seen *s)
                 n = sqlite3_column_int64(s->count, 0);
         sqlite3_reset(s->count);
         return n;
+}
+
+/* ------------------------------------------------- the sources' states */
+
+enum vl_rc fetcher_seen_state_get(struct fetcher_seen *s, const char *url,
+                                  json_t **st, struct vl_err *err)
+{
+        enum vl_rc rc = VL_OK;
+        int r;
+
+        *st = NULL;
+        sqlite3_bind_text(s->st_get, 1, url, -1, SQLITE_STATIC);
+        r = sqlite3_step(s->st_get);
+        if (r == SQLITE_ROW) {
+                const char *text =
+                        (const char *)sqlite3_column_text(s->st_get, 0);
+
+                *st = text ? json_loads(text, 0, NULL) : NULL;
+                if (!*st)
+                        VL_WARN("seen", "unreadable state of '%s' in '%s': "
+                                "ignored", url, s->path);
+        } else if (r != SQLITE_DONE) {
+                rc = db_err(s, err, "read a source's state");
+        }
+        sqlite3_reset(s->st_get);
+        sqlite3_clear_bindings(s->st_get);
+        return rc;
+}
+
+static enum vl_rc state_put(struct fetcher_seen *s, const char *url,
+                            const char *text, int64_t now_ms,
+                            struct vl_err *err)
+{
+        enum vl_rc rc = VL_OK;
+
+        sqlite3_bind_text(s->st_put, 1, url, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s->st_put, 2, text, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s->st_put, 3, now_ms);
+        if (sqlite3_step(s->st_put) != SQLITE_DONE)
+                rc = db_err(s, err, "save a source's state");
+        sqlite3_reset(s->st_put);
+        sqlite3_clear_bindings(s->st_put);
+        return rc;
+}
+
+enum vl_rc fetcher_seen_state_save(struct fetcher_seen *s,
+                                   const struct fetcher_sources *ss,
+                                   int64_t now_ms, int *saved,
+                                   struct vl_err *err)
+{
+        enum vl_rc rc = VL_OK;
+        int n = 0;
+
+        if (saved)
+                *saved = 0;
+        for (int i = 0; i < ss->n; i++)
+                n += ss->v[i]->dirty && !ss->v[i]->removed;
+        if (!n)
+                return VL_OK;
+        if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+                return db_err(s, err, "begin a transaction");
+        for (int i = 0; i < ss->n && rc == VL_OK; i++) {
+                const struct fetcher_source *src = ss->v[i];
+                json_t *st;
+                char *text;
+
+                if (!src->dirty || src->removed)
+                        continue;
+                st = fetcher_source_state(src);
+                text = json_dumps(st, JSON_COMPACT);
+                json_decref(st);
+                rc = state_put(s, src->url, text, now_ms, err);
+                free(text);
+        }
+        if (rc == VL_OK &&
+            sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+                rc = db_err(s, err, "commit the sources' states");
+        if (rc != VL_OK) {
+                sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+                return rc; /* still dirty: saved next time */
+        }
+        for (int i = 0; i < ss->n; i++)
+                if (!ss->v[i]->removed)
+                        ss->v[i]->dirty = false;
+        if (saved)
+                *saved = n;
+        return VL_OK;
 }

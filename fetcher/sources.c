@@ -596,14 +596,20 @@ json_t *fetcher_source_state(const struct fetcher_source *s)
         int64_t mono = vl_time_mono_ms();
         int64_t next = vl_time_now_ms() + (s->next_poll_ms - mono);
         json_t *items = json_array();
+        /* validators under which pages are still unsettled would let a
+         * 304 hide them after a crash: the next reader reads it whole */
+        bool keep = s->pages == 0;
         json_t *o;
 
         fetcher_map_each(&s->known, add_known, items);
+
         o = json_pack("{s:o, s:o, s:I, s:I, s:i, s:i, s:b, s:o}",
-                      "etag", s->etag ? json_string(s->etag) : json_null(),
+                      "etag", keep && s->etag ? json_string(s->etag)
+                                              : json_null(),
                       "last_modified",
-                      s->last_modified ? json_string(s->last_modified)
-                                       : json_null(),
+                      keep && s->last_modified
+                              ? json_string(s->last_modified)
+                              : json_null(),
                       "interval_ms", (json_int_t)s->cur_interval_ms,
                       "next_poll_at", (json_int_t)next,
                       "failures", s->failures,

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <criterion/criterion.h>
+#include "veille/codec.h"
 #include "fetcher/fetcher.h"
 
 static char dir[64];
@@ -140,4 +141,66 @@ Test(fetcher_seen, unusable_directory)
         cr_assert(strstr(err.msg, "/proc/veille-cannot-be-here"), "%s",
                   err.msg);
         cr_assert_null(fetcher_seen_new("", &err));
+}
+
+Test(fetcher_seen, source_states, .init = make_dir, .fini = remove_dir)
+{
+        struct vl_err err;
+        struct fetcher_seen *s = fetcher_seen_new(dir, &err);
+        struct fetcher_sources ss = { 0 };
+        struct fetcher_source *a = fetcher_source_new("http://a.example/f");
+        struct fetcher_source *b = fetcher_source_new("http://b.example/f");
+        struct fetcher_source *c;
+        int64_t removed = 0;
+        json_t *st = NULL;
+        int n = -1;
+
+        cr_assert(s, "%s", err.msg);
+        fetcher_sources_add_take(&ss, a);
+        fetcher_sources_add_take(&ss, b);
+        a->etag = strdup("\"e1\"");
+        a->cur_interval_ms = 90000;
+        a->next_poll_ms = vl_time_mono_ms() + 3600000;
+        a->failures = 2;
+        a->dirty = true;
+        /* only the dirty ones are written, and they become clean */
+        cr_assert_eq(fetcher_seen_state_save(s, &ss, 5000, &n, &err), VL_OK,
+                     "%s", err.msg);
+        cr_assert_eq(n, 1);
+        cr_assert_not(a->dirty);
+        cr_assert_eq(fetcher_seen_state_save(s, &ss, 5000, &n, &err), VL_OK,
+                     "%s", err.msg);
+        cr_assert_eq(n, 0);
+        cr_assert_eq(fetcher_seen_state_get(s, b->url, &st, &err), VL_OK);
+        cr_assert_null(st);
+        /* it survives a reopen, and reads back into a new source */
+        fetcher_seen_destroy(s);
+        s = fetcher_seen_new(dir, &err);
+        cr_assert(s, "%s", err.msg);
+        cr_assert_eq(fetcher_seen_state_get(s, a->url, &st, &err), VL_OK,
+                     "%s", err.msg);
+        cr_assert_not_null(st);
+        c = fetcher_source_new(a->url);
+        fetcher_source_apply_state(c, st);
+        json_decref(st);
+        cr_assert_str_eq(c->etag, "\"e1\"");
+        cr_assert_eq(c->cur_interval_ms, 90000);
+        cr_assert_eq(c->failures, 2);
+        cr_assert_gt(c->next_poll_ms, vl_time_mono_ms() + 3500000);
+        fetcher_source_unref(c);
+        /* a later save replaces it; expiry drops states saved before */
+        a->failures = 0;
+        a->dirty = true;
+        cr_assert_eq(fetcher_seen_state_save(s, &ss, 9000, &n, &err), VL_OK);
+        b->dirty = true;
+        cr_assert_eq(fetcher_seen_state_save(s, &ss, 4000, &n, &err), VL_OK);
+        cr_assert_eq(fetcher_seen_expire(s, 6000, &removed, &err), VL_OK);
+        cr_assert_eq(fetcher_seen_state_get(s, b->url, &st, &err), VL_OK);
+        cr_assert_null(st);
+        cr_assert_eq(fetcher_seen_state_get(s, a->url, &st, &err), VL_OK);
+        cr_assert_not_null(st);
+        cr_assert_eq(json_integer_value(json_object_get(st, "failures")), 0);
+        json_decref(st);
+        fetcher_sources_release(&ss);
+        fetcher_seen_destroy(s);
 }

@@ -211,3 +211,26 @@ Test(fetcher_state, site_keys)
         }
         cr_assert_null(fetcher_site_key("not a url", FETCHER_POLITE_HOST));
 }
+
+Test(fetcher_state, no_validators_while_pages_are_unsettled)
+{
+        struct fetcher_source *a = fetcher_source_new("http://a.example/f");
+        json_t *st;
+
+        a->etag = strdup("\"v1\"");
+        a->last_modified = strdup("Mon, 01 Jan 2024 00:00:00 GMT");
+        a->pages = 2;
+        st = fetcher_source_state(a);
+        cr_assert(json_is_null(json_object_get(st, "etag")));
+        cr_assert(json_is_null(json_object_get(st, "last_modified")));
+        json_decref(st);
+        a->pages = 0;
+        st = fetcher_source_state(a);
+        cr_assert_str_eq(json_string_value(json_object_get(st, "etag")),
+                         "\"v1\"");
+        cr_assert_str_eq(
+                json_string_value(json_object_get(st, "last_modified")),
+                "Mon, 01 Jan 2024 00:00:00 GMT");
+        json_decref(st);
+        fetcher_source_unref(a);
+}
