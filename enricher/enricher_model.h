@@ -17,25 +17,31 @@
 #define ENRICHER_TAG_O 0
 #define ENRICHER_NFEAT 20 /* feature templates per token */
 
-/** One feature of a loaded model: its hash and its quantised weights (the
- * file's int16 values; the emission is their int32 sum times the scale). */
-struct enricher_mslot {
-        uint64_t key; /* 0 = empty */
-        int16_t w[8]; /* ENRICHER_NTAGS weights, padded */
-};
+/** Up to 5 features of a loaded model in one cache line: a 32-bit
+ * fingerprint of each feature's hash (the bucket's index holds other bits
+ * of it) and its weights, the file's int16 weights rounded to int8 times a
+ * power of two per feature (the last byte of w[]: the shift). */
+#define ENRICHER_QB 5
+struct enricher_qbucket {
+        uint32_t fp[ENRICHER_QB]; /* 0 = empty */
+        int8_t w[ENRICHER_QB][8]; /* ENRICHER_NTAGS weights, then shift */
+        uint32_t pad;
+} __attribute__((aligned(64)));
 
 struct enricher_model {
         uint64_t *key; /* training: feature hashes, 0 = empty slot */
         float *w;      /* training: ENRICHER_NTAGS weights per slot */
         float *u;      /* training only: sum of step * update */
         size_t nslot, used;
-        /* a loaded model (enricher_model_load) is tagged through these: one
-         * table with key and weights together (one cache line per look-up)
-         * and integer sums, so that the order of the sums does not matter */
-        struct enricher_mslot *q; /* NULL: tag with key/w (training) */
+        /* a loaded model (enricher_model_load) is tagged through these:
+         * buckets of one cache line, looked up by the feature hash's low
+         * bits, linear probing; integer sums, so that the order of the
+         * sums does not matter */
+        struct enricher_qbucket *q; /* NULL: tag with key/w (training) */
         size_t qmask;
-        uint64_t *bloom; /* 2 bits per feature of q: most absent features
-                          * are known absent without touching q */
+        uint64_t *bloom; /* 2 bits per feature of q, in one word: most
+                          * absent features are known absent without
+                          * touching q */
         size_t bmask;
         float scale;
         int32_t bias[8]; /* the weights of the always-on feature */
@@ -55,7 +61,7 @@ struct enricher_model_work {
         struct enricher_wcache *wc; /* the sums of the features that depend
                                      * on the word alone, per word */
         struct enricher_scache *sc; /* ... on the shapes and gaps alone */
-        struct enricher_tokw *tw;   /* per token: its word's sums */
+        struct enricher_tokacc *ta; /* per token: its emission sums */
         uint64_t wc_model;          /* the model id they were made with */
 };
 

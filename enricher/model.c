@@ -11,23 +11,32 @@
 #include <string.h>
 #include "veille/mem.h"
 #include "enricher_model.h"
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define NT ENRICHER_NTAGS
 #define WS 8 /* weights per slot: NT, padded for vector adds */
 #define MAGIC "VLNER001"
 
 typedef int32_t v4i __attribute__((vector_size(16)));
-typedef int16_t v4s __attribute__((vector_size(8)));
 typedef float v4f __attribute__((vector_size(16)));
+typedef int8_t v4b __attribute__((vector_size(4)));
 
-/* Tagging with a loaded model sums int16 weights into 8 int32 lanes (two
- * v4i). What depends on one word alone is summed once per word (cached
- * across articles): its own features, and the features its neighbours see
- * it as (previous, next, second previous, second next word). */
+/* Tagging with a loaded model sums int8 weights (times a power of two)
+ * into 8 int32 lanes (two v4i). What depends on one word alone is summed
+ * once per word (cached across articles): its own features, and the
+ * features its neighbours see it as (previous, next, second previous,
+ * second next word). */
 enum { W_SELF, W_PREV, W_NEXT, W_PREV2, W_NEXT2, W_N };
 
 struct enricher_tokw {
         v4i v[W_N][2];
+};
+
+/* Per token of the text being tagged: the sum of its features' weights. */
+struct enricher_tokacc {
+        v4i v[2];
 };
 
 struct enricher_wcache {
@@ -74,7 +83,7 @@ void enricher_model_work_release(struct enricher_model_work *w)
         free(w->pred);
         free(w->wc);
         free(w->sc);
-        free(w->tw);
+        free(w->ta);
         memset(w, 0, sizeof(*w));
 }
 
@@ -220,7 +229,7 @@ static void reserve(struct enricher_model_work *w, size_t n)
         w->score = vl_xrealloc(w->score, w->cap * NT * 2 * sizeof(*w->score));
         w->bp = vl_xrealloc(w->bp, w->cap * NT);
         w->pred = vl_xrealloc(w->pred, w->cap);
-        w->tw = vl_xrealloc(w->tw, w->cap * sizeof(*w->tw));
+        w->ta = vl_xrealloc(w->ta, (w->cap + 4) * sizeof(*w->ta));
 }
 
 /* I-X only after B-X or I-X: ok[prev][t], prev NT at the start. The
@@ -339,52 +348,99 @@ static void decode(const struct enricher_model *m,
 
 #define WC_SIZE 2048 /* words in the per-thread cache (direct-mapped) */
 
+/* The bucket and fingerprint of feature hash @p h (fh() sets bit 0). */
+static inline size_t qbucket(const struct enricher_model *m, uint64_t h)
+{
+        return (size_t)(h >> 1) & m->qmask;
+}
+
+static inline uint32_t qfp(uint64_t h)
+{
+        uint32_t fp = (uint32_t)(h >> 32);
+
+        return fp + !fp;
+}
+
+#define BLOOM_BITS 8 /* per feature, 2 set: ~5 % of absent ones pass */
+/* The Bloom filter's two bits for @p h, in one 64-bit word. */
+static inline uint64_t bloom_mask(uint64_t h)
+{
+        return 1ULL << (h >> 52 & 63) | 1ULL << (h >> 58);
+}
+
+static inline size_t bloom_word(const struct enricher_model *m, uint64_t h)
+{
+        return (size_t)(h >> 20) & m->bmask;
+}
+
+/* Add the 7 weights of @p w (int8, times 2^w[7]) to @p acc. */
+static inline void qweights(const int8_t *w, v4i *acc)
+{
+#ifdef __SSE2__
+        /* each byte to the top of a 32-bit lane, then an arithmetic shift
+         * right by 24 - shift: the sign extension and the scaling */
+        __m128i z = _mm_setzero_si128(),
+                b = _mm_unpacklo_epi8(z, _mm_loadl_epi64((const __m128i *)w)),
+                c = _mm_cvtsi32_si128(24 - w[7]);
+        v4i lo = (v4i)_mm_sra_epi32(_mm_unpacklo_epi16(z, b), c),
+            hi = (v4i)_mm_sra_epi32(_mm_unpackhi_epi16(z, b), c);
+
+        acc[0] += lo;
+        acc[1] += hi & (v4i){-1, -1, -1, 0};
+#else
+        v4b lo, hi;
+
+        memcpy(&lo, w, sizeof(lo));
+        memcpy(&hi, w + 4, sizeof(hi));
+        acc[0] += __builtin_convertvector(lo, v4i) << w[7];
+        acc[1] += (__builtin_convertvector(hi, v4i) & (v4i){-1, -1, -1, 0})
+                  << w[7];
+#endif
+}
+
 /* Add the weights of feature @p h to @p acc. */
-static inline size_t bloom_bit(const struct enricher_model *m, uint64_t h,
-                               int k)
-{
-        return (size_t)(h >> (k ? 40 : 17)) & m->bmask;
-}
-
-static inline int bloom_has(const struct enricher_model *m, uint64_t h)
-{
-        size_t a = bloom_bit(m, h, 0), b = bloom_bit(m, h, 1);
-
-        return (m->bloom[a >> 6] >> (a & 63) & m->bloom[b >> 6] >> (b & 63)) &
-               1;
-}
-
 static inline void qadd(const struct enricher_model *m, uint64_t h, v4i *acc)
 {
-        size_t i = (size_t)(h ^ (h >> 29)) & m->qmask;
+        size_t b = qbucket(m, h);
+        uint32_t fp = qfp(h);
+        uint64_t bm = bloom_mask(h);
 
-        if (!bloom_has(m, h))
+        if ((m->bloom[bloom_word(m, h)] & bm) != bm)
                 return;
-
         for (;;) {
-                const struct enricher_mslot *s = &m->q[i];
+                const struct enricher_qbucket *q = &m->q[b];
+                unsigned hit;
+                int j;
 
-                if (s->key == h) {
-                        v4s a, b;
-
-                        memcpy(&a, s->w, sizeof(a));
-                        memcpy(&b, s->w + 4, sizeof(b));
-                        acc[0] += __builtin_convertvector(a, v4i);
-                        acc[1] += __builtin_convertvector(b, v4i);
+                /* no branch per slot */
+#ifdef __SSE2__
+                hit = (unsigned)_mm_movemask_ps(_mm_castsi128_ps(
+                              _mm_cmpeq_epi32(
+                                      _mm_load_si128((const __m128i *)q->fp),
+                                      _mm_set1_epi32((int)fp)))) |
+                      (unsigned)(q->fp[4] == fp) << 4;
+#else
+                hit = 0;
+                for (int k = 0; k < ENRICHER_QB; k++)
+                        hit |= (unsigned)(q->fp[k] == fp) << k;
+#endif
+                if (hit) {
+                        j = __builtin_ctz(hit);
+                        qweights(q->w[j], acc);
                         return;
                 }
-                if (!s->key)
+                if (!q->fp[ENRICHER_QB - 1]) /* not full: not further */
                         return;
-                i = (i + 1) & m->qmask;
+                b = (b + 1) & m->qmask;
         }
 }
 
 /* The features of features() that depend on token @p i's word alone:
- * the same hashes, summed once per distinct word and shape, copied to
- * @p tw. */
-static void word_sums(const struct enricher_model *m,
-                      const struct enricher_tokens *tk, size_t i, uint64_t s0,
-                      struct enricher_model_work *w, struct enricher_tokw *tw)
+ * the same hashes, summed once per distinct word and shape (valid until
+ * the next call). */
+static const struct enricher_tokw *
+word_sums(const struct enricher_model *m, const struct enricher_tokens *tk,
+          size_t i, uint64_t s0, struct enricher_model_work *w)
 {
         uint64_t h = tk->v[i].h;
         struct enricher_wcache *c =
@@ -412,7 +468,7 @@ static void word_sums(const struct enricher_model *m,
                 c->h = h;
                 c->s0 = s0;
         }
-        *tw = c->w;
+        return &c->w;
 }
 
 #define SC_SIZE 1024 /* shape and gap combinations in the cache */
@@ -451,7 +507,8 @@ static void decode_q(const struct enricher_model *m,
         float *em = w->score;
         v4i bias[2];
 
-        struct enricher_tokw edge; /* START before the text, END after */
+        struct enricher_tokw start, end; /* the words around the text */
+        struct enricher_tokacc *ta = w->ta + 2; /* ta[-2] to ta[n + 1] */
 
         if (!w->wc || w->wc_model != m->id) {
                 if (!w->wc) {
@@ -463,30 +520,48 @@ static void decode_q(const struct enricher_model *m,
                 w->wc_model = m->id;
         }
         memcpy(&bias, m->bias, sizeof(bias));
-        memset(&edge, 0, sizeof(edge));
-        qadd(m, fh(3, word(tk, -1)), edge.v[W_PREV]);
-        qadd(m, fh(5, word(tk, -1)), edge.v[W_PREV2]);
-        qadd(m, fh(4, word(tk, (ptrdiff_t)n)), edge.v[W_NEXT]);
-        qadd(m, fh(6, word(tk, (ptrdiff_t)n)), edge.v[W_NEXT2]);
-        for (size_t i = 0; i < n; i++)
-                word_sums(m, tk, i, shp(tk, (ptrdiff_t)i), w, &w->tw[i]);
+        memset(&start, 0, sizeof(start));
+        memset(&end, 0, sizeof(end));
+        qadd(m, fh(3, word(tk, -1)), start.v[W_PREV]);
+        qadd(m, fh(5, word(tk, -1)), start.v[W_PREV2]);
+        qadd(m, fh(4, word(tk, (ptrdiff_t)n)), end.v[W_NEXT]);
+        qadd(m, fh(6, word(tk, (ptrdiff_t)n)), end.v[W_NEXT2]);
+        /* each word's sums go to the tokens that see it: itself, the
+         * next (as its previous word), the previous (as its next)...;
+         * START is the word at -2 and -1, END at n and n + 1, and what
+         * falls outside 0..n-1 is not read */
+        memset(w->ta, 0, (n + 4) * sizeof(*w->ta));
+        for (ptrdiff_t i = -2; i < (ptrdiff_t)n + 2; i++) {
+                const struct enricher_tokw *c =
+                        i < 0 ? &start
+                        : i >= (ptrdiff_t)n
+                                ? &end
+                                : word_sums(m, tk, (size_t)i,
+                                            shape(tk, (size_t)i), w);
+                struct enricher_tokacc *a = ta + i;
+
+                for (int k = 0; k < 2; k++) {
+                        a->v[k] += c->v[W_SELF][k];
+                        if (i + 1 < (ptrdiff_t)n + 2)
+                                a[1].v[k] += c->v[W_PREV][k];
+                        if (i + 2 < (ptrdiff_t)n + 2)
+                                a[2].v[k] += c->v[W_PREV2][k];
+                        if (i >= -1)
+                                a[-1].v[k] += c->v[W_NEXT][k];
+                        if (i >= 0)
+                                a[-2].v[k] += c->v[W_NEXT2][k];
+                }
+        }
         for (size_t i = 0; i < n; i++) {
                 ptrdiff_t p = (ptrdiff_t)i;
                 uint64_t s0 = shp(tk, p), sm = shp(tk, p - 1),
                          sp = shp(tk, p + 1);
                 uint64_t wm1 = word(tk, p - 1), wp1 = word(tk, p + 1),
                          w0 = tk->v[i].h;
-                const struct enricher_tokw *t0 = &w->tw[i],
-                        *tm1 = i >= 1 ? &w->tw[i - 1] : &edge,
-                        *tm2 = i >= 2 ? &w->tw[i - 2] : &edge,
-                        *tp1 = i + 1 < n ? &w->tw[i + 1] : &edge,
-                        *tp2 = i + 2 < n ? &w->tw[i + 2] : &edge;
                 v4i acc[2];
 
                 for (int k = 0; k < 2; k++)
-                        acc[k] = bias[k] + t0->v[W_SELF][k] +
-                                 tm1->v[W_PREV][k] + tp1->v[W_NEXT][k] +
-                                 tm2->v[W_PREV2][k] + tp2->v[W_NEXT2][k];
+                        acc[k] = bias[k] + ta[i].v[k];
                 shape_sums(m, sm, s0, sp, gapf(tk, i), gapf(tk, i + 1), w,
                            acc);
                 qadd(m, fh(13, enricher_hash_seq(wm1, s0)), acc);
@@ -495,10 +570,13 @@ static void decode_q(const struct enricher_model *m,
                 qadd(m, fh(18, enricher_hash_seq(w0, wp1)), acc);
                 qadd(m, fh(20, enricher_hash_seq(word(tk, p - 2), wm1) ^ s0),
                      acc);
-                for (int t = 0; t < NT; t++)
-                        em[i * NT + (size_t)t] =
-                                (float)(t < 4 ? acc[0][t] : acc[1][t - 4]) *
-                                m->scale;
+                {
+                        v4f e0 = __builtin_convertvector(acc[0], v4f) * m->scale,
+                            e1 = __builtin_convertvector(acc[1], v4f) * m->scale;
+
+                        memcpy(em + i * NT, &e0, sizeof(e0));
+                        memcpy(em + i * NT + 4, &e1, (NT - 4) * sizeof(float));
+                }
         }
         viterbi(m, em, n, w, out);
 }
@@ -652,6 +730,49 @@ enum vl_rc enricher_model_save(const struct enricher_model *m,
         return VL_OK;
 }
 
+/* Round int16 weights @p q to int8 times 2^shift, the smallest shift that
+ * fits the largest (relative error of the largest at most 1/254). */
+static void quantise8(const int16_t *q, int8_t *out)
+{
+        int mx = 0, sh = 0;
+
+        for (int t = 0; t < NT; t++)
+                if (abs(q[t]) > mx)
+                        mx = abs(q[t]);
+        while ((mx + (1 << sh >> 1)) >> sh > 127)
+                sh++;
+        for (int t = 0; t < NT; t++) {
+                int half = 1 << sh >> 1,
+                    v = (q[t] >= 0 ? q[t] + half : q[t] - half) / (1 << sh);
+
+                out[t] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+        }
+        out[7] = (int8_t)sh;
+}
+
+/* Put feature @p h of a loaded model in its bucket. Two features with the
+ * same bucket and fingerprint (a 45-bit collision) are one: the last read
+ * wins, as for a hash written twice. */
+static void qput(struct enricher_model *m, uint64_t h, const int16_t *q)
+{
+        size_t b = qbucket(m, h);
+        uint32_t fp = qfp(h);
+
+        for (;;) {
+                struct enricher_qbucket *s = &m->q[b];
+
+                for (int j = 0; j < ENRICHER_QB; j++)
+                        if (!s->fp[j] || s->fp[j] == fp) {
+                                if (!s->fp[j])
+                                        m->used++;
+                                s->fp[j] = fp;
+                                quantise8(q, s->w[j]);
+                                return;
+                        }
+                b = (b + 1) & m->qmask;
+        }
+}
+
 enum vl_rc enricher_model_load(struct enricher_model **out, const char *path,
                                struct vl_err *err)
 {
@@ -672,22 +793,28 @@ enum vl_rc enricher_model_load(struct enricher_model **out, const char *path,
                 goto bad;
         {
                 static atomic_uint_fast64_t ids;
-                size_t nq = 1024;
+                size_t nb = 16, nw;
 
-                while (nq < (size_t)nf * 2 + 2)
-                        nq *= 2;
-                m->q = vl_xcalloc(nq, sizeof(*m->q));
-                m->qmask = nq - 1;
-                /* 8 bits per feature, 2 set: 5 % of absent ones pass */
-                m->bloom = vl_xcalloc(nq * 4 / 64, sizeof(*m->bloom));
-                m->bmask = nq * 4 - 1;
+                /* at most 3/4 full: a bucket rarely overflows */
+                while (nb * ENRICHER_QB * 3 < (size_t)nf * 4)
+                        nb *= 2;
+                m->q = aligned_alloc(64, nb * sizeof(*m->q));
+                if (!m->q)
+                        abort(); /* as vl_xmalloc() */
+                memset(m->q, 0, nb * sizeof(*m->q));
+                m->qmask = nb - 1;
+                /* BLOOM_BITS bits per feature, 2 set in one word */
+                nw = 16;
+                while (nw * 64 < (size_t)nf * BLOOM_BITS)
+                        nw *= 2;
+                m->bloom = vl_xcalloc(nw, sizeof(*m->bloom));
+                m->bmask = nw - 1;
                 m->scale = scale;
                 m->id = atomic_fetch_add(&ids, 1) + 1;
         }
         for (uint32_t k = 0; k < nf; k++) {
                 uint64_t h;
                 int16_t q[NT];
-                size_t i;
 
                 if (fread(&h, sizeof(h), 1, f) != 1 ||
                     fread(q, sizeof(q), 1, f) != 1 || !h)
@@ -698,18 +825,8 @@ enum vl_rc enricher_model_load(struct enricher_model **out, const char *path,
                         m->used++;
                         continue;
                 }
-                i = (size_t)(h ^ (h >> 29)) & m->qmask;
-                while (m->q[i].key && m->q[i].key != h)
-                        i = (i + 1) & m->qmask;
-                if (!m->q[i].key)
-                        m->used++;
-                m->q[i].key = h;
-                memcpy(m->q[i].w, q, sizeof(q));
-                for (int b = 0; b < 2; b++) {
-                        size_t bit = bloom_bit(m, h, b);
-
-                        m->bloom[bit >> 6] |= 1ULL << (bit & 63);
-                }
+                qput(m, h, q);
+                m->bloom[bloom_word(m, h)] |= bloom_mask(h);
         }
         fclose(f);
         *out = m;

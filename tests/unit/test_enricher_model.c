@@ -170,3 +170,61 @@ Test(enricher_model, tagger_adds_unknown_names_only)
         enricher_model_destroy(m);
         enricher_gazetteer_destroy(gz);
 }
+
+/* A loaded model keeps its features in buckets of five, found by the low
+ * bits of the feature hash and a 32-bit fingerprint: a feature pushed two
+ * buckets further by ten others of the same bucket is still found, and a
+ * word the model does not know matches none of them. */
+Test(enricher_model, loaded_features_past_full_buckets)
+{
+        struct enricher_tokens tk;
+        struct enricher_model *m = NULL;
+        struct vl_err err = {0};
+        char path[] = "/tmp/veille-model-XXXXXX";
+        int fd = mkstemp(path);
+        FILE *f;
+        uint32_t nf = 11;
+        float scale = 0.001f, trans[ENRICHER_NTAGS + 1][ENRICHER_NTAGS] = {{0}};
+        uint64_t target;
+        int16_t wt[ENRICHER_NTAGS] = {0}, wf[ENRICHER_NTAGS] = {0};
+        uint8_t out[4];
+        size_t n;
+
+        cr_assert_geq(fd, 0);
+        close(fd);
+        enricher_tokens_init(&tk);
+        enricher_tokenize(&tk, "zorglub", 7);
+        cr_assert_eq(tk.n, 1);
+        /* the word feature (template 2) of "zorglub", as model.c hashes it */
+        target = enricher_hash_seq(2 * 0x9e3779b97f4a7c15ULL, tk.v[0].h) | 1;
+        enricher_tokens_release(&tk);
+        wt[B(ENRICHER_PER)] = 1000;
+        wf[B(ENRICHER_ORG)] = 2000;
+        f = fopen(path, "wb");
+        cr_assert(f != NULL);
+        fwrite("VLNER001", 1, 8, f);
+        fwrite(&nf, sizeof(nf), 1, f);
+        fwrite(&scale, sizeof(scale), 1, f);
+        fwrite(trans, sizeof(trans), 1, f);
+        for (uint64_t k = 0; k < 10; k++) { /* same bucket, other prints */
+                uint64_t h = (target & 0xffff) | (k + 1) << 32;
+
+                cr_assert_neq(h >> 32, target >> 32);
+                fwrite(&h, sizeof(h), 1, f);
+                fwrite(wf, sizeof(wf), 1, f);
+        }
+        fwrite(&target, sizeof(target), 1, f);
+        fwrite(wt, sizeof(wt), 1, f);
+        cr_assert_eq(fclose(f), 0);
+        cr_assert_eq(enricher_model_load(&m, path, &err), VL_OK, "%s",
+                     err.msg);
+        cr_expect_eq(m->used, 11);
+        tag(m, "zorglub", out, &n);
+        cr_assert_eq(n, 1);
+        cr_expect_eq(out[0], B(ENRICHER_PER), "tag %d", out[0]);
+        tag(m, "zorglaf", out, &n);
+        cr_assert_eq(n, 1);
+        cr_expect_eq(out[0], O, "tag %d", out[0]);
+        enricher_model_destroy(m);
+        unlink(path);
+}
