@@ -1,4 +1,5 @@
 /* One page in, one article out: the steps of parser.h in order. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -73,36 +74,111 @@ static void add_strv(json_t *o, const char *key, const struct parser_strv *sv)
         json_object_set_new(o, key, a);
 }
 
-/* vl_json_str() for the long texts: jansson checks UTF-8 a byte at a time,
- * ours eight ASCII bytes at a time. */
-static json_t *long_str(const char *s)
-{
-        size_t n = strlen(s);
-
-        if (parser_text_valid_utf8(s, n)) {
-                json_t *j = json_stringn_nocheck(s, n);
-
-                if (j)
-                        return j;
-        }
-        return vl_json_str(s);
-}
-
 static json_t *str_or_null(const char *s)
 {
         return s && *s ? vl_json_str(s) : json_null();
 }
 
-/* @p text and the blocks' texts are freed as they are copied into the
- * JSON (one copy of a large article at a time). */
-static json_t *build_json(const struct parser_page *pg,
-                          const struct parser_meta *m,
-                          struct parser_blocks *b, char **text,
-                          int words, const char *id)
-{
-        json_t *a = json_object(), *blocks = json_array();
-        char now[32];
+/* The long texts (the article's text and its blocks') are written straight
+ * into the article's serialisation, byte for byte as jansson would write
+ * them (JSON_COMPACT, UTF-8 kept, '/' not escaped): '"', '\' and the C0
+ * controls escaped. Bytes written for each byte of a text: */
+static unsigned char esc_len[256];
 
+static void esc_init(void)
+{
+        if (esc_len[0])
+                return;
+        for (int c = 0; c < 256; c++)
+                esc_len[c] = c < 0x20 ? 6 : 1;
+        esc_len['"'] = esc_len['\\'] = esc_len['\b'] = esc_len['\f'] = 2;
+        esc_len['\n'] = esc_len['\r'] = esc_len['\t'] = 2;
+}
+
+/* A text as jansson would take it: valid UTF-8 as it is, anything else
+ * repaired as vl_json_str() does (replaces *s). */
+static void valid_text(char **s)
+{
+        char *r;
+
+        if (parser_text_valid_utf8(*s, strlen(*s)))
+                return;
+        r = vl_utf8_repair(*s, strlen(*s), NULL);
+        free(*s);
+        *s = r;
+}
+
+static size_t quoted_len(const char *s)
+{
+        size_t n = 2;
+
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+                n += esc_len[*p];
+        return n;
+}
+
+static char *put_quoted(char *d, const char *s)
+{
+        static const char hex[] = "0123456789ABCDEF";
+        const unsigned char *p = (const unsigned char *)s, *run = p;
+
+        *d++ = '"';
+        for (;; p++) {
+                unsigned char c = *p;
+
+                if (c && esc_len[c] == 1)
+                        continue;
+                memcpy(d, run, (size_t)(p - run));
+                d += p - run;
+                run = p + 1;
+                if (!c)
+                        break;
+                *d++ = '\\';
+                switch (c) {
+                case '"': *d++ = '"'; break;
+                case '\\': *d++ = '\\'; break;
+                case '\b': *d++ = 'b'; break;
+                case '\f': *d++ = 'f'; break;
+                case '\n': *d++ = 'n'; break;
+                case '\r': *d++ = 'r'; break;
+                case '\t': *d++ = 't'; break;
+                default:
+                        *d++ = 'u';
+                        *d++ = '0';
+                        *d++ = '0';
+                        *d++ = hex[c >> 4];
+                        *d++ = hex[c & 15];
+                }
+        }
+        *d++ = '"';
+        return d;
+}
+
+static char *put_str(char *d, const char *s, size_t n)
+{
+        memcpy(d, s, n);
+        return d + n;
+}
+
+/* The article event, serialised: the small members through jansson, the
+ * texts written straight into the one buffer of the exact size, @p text
+ * and each block's text freed as soon as written, so that a large article
+ * is held once as texts and once as JSON, never more (peak memory). The
+ * members in the order of the schema: up to "tags", "text", "blocks", then
+ * "word_count", "fetched_at", "parsed_at". Past PARSER_MAX_ARTICLE_BYTES
+ * only the first blocks that fit are written; NULL when the text alone
+ * does not fit. */
+static char *build_json(const struct parser_page *pg,
+                        const struct parser_meta *m,
+                        struct parser_blocks *b, char **text,
+                        int words, const char *id, size_t *len)
+{
+        json_t *a = json_object(), *z = json_object();
+        char now[32], *head, *tail, *out, *d;
+        size_t hn, tn, n;
+        int nb;
+
+        esc_init();
         vl_time_rfc3339(now);
         json_object_set_new(a, "schema", json_string(PARSER_SCHEMA_ARTICLE));
         json_object_set_new(a, "id", json_string(id));
@@ -133,24 +209,70 @@ static json_t *build_json(const struct parser_page *pg,
         json_object_set_new(a, "image", str_or_null(m->image));
         json_object_set_new(a, "section", str_or_null(m->section));
         add_strv(a, "tags", &m->tags);
-        json_object_set_new(a, "text", long_str(*text));
+        json_object_set_new(z, "word_count", json_integer(words));
+        json_object_set_new(z, "fetched_at", str_or_null(pg->fetched_at));
+        json_object_set_new(z, "parsed_at", json_string(now));
+        head = json_dumps(a, JSON_COMPACT);
+        tail = json_dumps(z, JSON_COMPACT);
+        json_decref(a);
+        json_decref(z);
+        if (!head || !tail)
+                abort(); /* out of memory, as vl_xmalloc() */
+        /* "{head...}" and "{tail...}" -> "{head...,"text":..,"blocks":[..],
+         * tail...}" */
+        hn = strlen(head) - 1;
+        tn = strlen(tail) - 1;
+        valid_text(text);
+        n = hn + tn + 1 + sizeof(",\"text\":") - 1 + quoted_len(*text) +
+            sizeof(",\"blocks\":[],") - 1;
+        if (n > PARSER_MAX_ARTICLE_BYTES) {
+                free(head);
+                free(tail);
+                return NULL;
+        }
+        for (nb = 0; nb < b->n; nb++) {
+                size_t bn;
+
+                valid_text(&b->v[nb].text);
+                bn = (nb > 0) + sizeof("{\"kind\":\"\",\"text\":}") - 1 +
+                     strlen(parser_block_kind_name(b->v[nb].kind)) +
+                     quoted_len(b->v[nb].text);
+                if (n + bn > PARSER_MAX_ARTICLE_BYTES)
+                        break;
+                n += bn;
+        }
+        if (nb < b->n)
+                VL_WARN("parser", "article '%.200s': %d of its %d blocks "
+                        "kept, the event would be over %u bytes", pg->url, nb,
+                        b->n, PARSER_MAX_ARTICLE_BYTES);
+        out = vl_xmalloc(n);
+        d = put_str(out, head, hn);
+        d = put_str(d, ",\"text\":", 8);
+        d = put_quoted(d, *text);
         free(*text);
         *text = NULL;
-        for (int i = 0; i < b->n; i++) {
-                json_t *o = json_object();
+        d = put_str(d, ",\"blocks\":[", 11);
+        for (int i = 0; i < nb; i++) {
+                const char *k = parser_block_kind_name(b->v[i].kind);
 
-                json_object_set_new(o, "kind", json_string(
-                        parser_block_kind_name(b->v[i].kind)));
-                json_object_set_new(o, "text", long_str(b->v[i].text));
+                if (i > 0)
+                        *d++ = ',';
+                d = put_str(d, "{\"kind\":\"", 9);
+                d = put_str(d, k, strlen(k));
+                d = put_str(d, "\",\"text\":", 9);
+                d = put_quoted(d, b->v[i].text);
+                *d++ = '}';
                 free(b->v[i].text);
                 b->v[i].text = NULL;
-                json_array_append_new(blocks, o);
         }
-        json_object_set_new(a, "blocks", blocks);
-        json_object_set_new(a, "word_count", json_integer(words));
-        json_object_set_new(a, "fetched_at", str_or_null(pg->fetched_at));
-        json_object_set_new(a, "parsed_at", json_string(now));
-        return a;
+        d = put_str(d, "],", 2);
+        d = put_str(d, tail + 1, tn);
+        *d = 0;
+        assert((size_t)(d - out) + 1 == n);
+        free(head);
+        free(tail);
+        *len = (size_t)(d - out);
+        return out;
 }
 
 /* The whole page is short and has a paywall or consent phrase. */
@@ -164,7 +286,10 @@ static bool wall_page(htmlDocPtr doc)
         return wall;
 }
 
-enum vl_rc parser_article_build(const struct parser_page *pg,
+/* parser_article_build(); @p own_body, when not NULL, is the page's body
+ * (&pg->body, owned by the caller), freed as soon as converted to UTF-8. */
+static enum vl_rc article_build(const struct parser_page *pg,
+                                unsigned char **own_body,
                                 const struct parser_opts *o,
                                 struct parser_result *res,
                                 struct vl_err *err)
@@ -195,15 +320,22 @@ enum vl_rc parser_article_build(const struct parser_page *pg,
         label = pg->http_charset ? pg->http_charset :
                 parser_charset_from_content_type(pg->content_type, csbuf);
         rc = parser_charset_decode(pg->body, pg->body_len, label, &td, err);
+        if (own_body) {
+                /* converted: one copy of a large page less during the
+                 * parse, the peak of the memory */
+                free(*own_body);
+                *own_body = NULL;
+        }
         if (rc != VL_OK)
                 goto out;
         VL_DEBUG("parser", "'%.200s': %s from %s, %zu bytes undecodable",
                  pg->url, td.charset, parser_cs_source_name(td.source),
                  td.replaced);
-        doc = parser_html_parse(td.html, td.len,
-                                pg->final_url ? pg->final_url : pg->url, err);
-        /* libxml2 parsed its own copy: each copy of a large page freed as
-         * soon as it is done with keeps the peak memory down */
+        /* each copy of a large page freed as soon as it is done with keeps
+         * the peak memory down: the UTF-8 text once libxml2 has its own */
+        doc = parser_html_parse_take(&td.html, td.len,
+                                     pg->final_url ? pg->final_url : pg->url,
+                                     err);
         parser_text_doc_release(&td);
         if (!doc) {
                 rc = err ? err->rc : VL_REJECT;
@@ -261,7 +393,21 @@ enum vl_rc parser_article_build(const struct parser_page *pg,
         if (!m.title && pg->item_title)
                 m.title = vl_text_collapse(pg->item_title);
         vl_article_id(m.canonical, res->id);
-        res->article = build_json(pg, &m, &b, &text, res->words, res->id);
+        res->json = build_json(pg, &m, &b, &text, res->words, res->id,
+                               &res->json_len);
+        if (!res->json) {
+                res->reason = PARSER_TOO_LARGE;
+                rc = vl_err_set(err, VL_REJECT, "article too large: the "
+                                "text of '%.200s' is over %u bytes as JSON",
+                                pg->url, PARSER_MAX_ARTICLE_BYTES);
+                goto out;
+        }
+        /* the object, for callers that read the article in process */
+        if (!o->json_only) {
+                res->article = json_loadb(res->json, res->json_len, 0, NULL);
+                if (!res->article)
+                        abort(); /* out of memory: the JSON is ours */
+        }
         res->reason = PARSER_OK;
         rc = VL_OK;
 out:
@@ -271,6 +417,14 @@ out:
         xmlFreeDoc(doc);
         parser_text_doc_release(&td);
         return rc;
+}
+
+enum vl_rc parser_article_build(const struct parser_page *pg,
+                                const struct parser_opts *o,
+                                struct parser_result *res,
+                                struct vl_err *err)
+{
+        return article_build(pg, NULL, o, res, err);
 }
 
 enum vl_rc parser_article_from_event(const char *json, size_t len,
@@ -288,7 +442,7 @@ enum vl_rc parser_article_from_event(const char *json, size_t len,
                                              PARSER_BAD_EVENT;
                 goto out;
         }
-        rc = parser_article_build(&pg, o, res, err);
+        rc = article_build(&pg, &pg.body, o, res, err);
 out:
         parser_page_release(&pg);
         return rc;
@@ -298,4 +452,7 @@ void parser_result_release(struct parser_result *res)
 {
         json_decref(res->article);
         res->article = NULL;
+        free(res->json);
+        res->json = NULL;
+        res->json_len = 0;
 }

@@ -1285,6 +1285,10 @@ static void flush(struct emitter *e, enum parser_block_kind kind)
         char *t = vl_text_take(&e->tb);
         double ld = e->all ? (double)e->link / (double)e->all : 0;
 
+        /* without the slack of the growing buffer: the blocks of a large
+         * article hold its text once, not up to twice */
+        t = vl_xrealloc(t, strlen(t) + 1);
+
         if (keep(e->c, kind, t, ld))
                 parser_blocks_add_take(e->out, kind, t);
         else
@@ -1964,17 +1968,25 @@ void parser_blocks_add_take(struct parser_blocks *b,
 
 char *parser_blocks_text(const struct parser_blocks *b)
 {
-        struct vl_buf buf;
+        size_t n = 1, k;
+        char *out, *d;
 
-        vl_buf_init(&buf, 0);
+        /* the exact size: a large article is not copied as a buffer grows */
+        for (int i = 0; i < b->n; i++)
+                n += (i ? 2 : 0) + strlen(b->v[i].text);
+        out = vl_xmalloc(n);
+        d = out;
         for (int i = 0; i < b->n; i++) {
-                if (i)
-                        vl_buf_append(&buf, "\n\n", 2, NULL);
-                vl_buf_append(&buf, b->v[i].text, strlen(b->v[i].text), NULL);
+                if (i) {
+                        memcpy(d, "\n\n", 2);
+                        d += 2;
+                }
+                k = strlen(b->v[i].text);
+                memcpy(d, b->v[i].text, k);
+                d += k;
         }
-        if (!buf.data)
-                return vl_xstrdup("");
-        return vl_buf_take(&buf, NULL);
+        *d = 0;
+        return out;
 }
 
 void parser_blocks_release(struct parser_blocks *b)

@@ -34,6 +34,11 @@
 
 #define PARSER_SCHEMA_PAGE "veille.page.v1"
 #define PARSER_SCHEMA_ARTICLE "veille.article.v1"
+/* The largest article event: the producers' message.max.bytes is 16 MiB
+ * (lib/src/vl_kafka.c), less room for the key and headers. Past it the
+ * article keeps its whole text and as many of its first blocks as fit; an
+ * article whose text alone does not fit is refused (too_large). */
+#define PARSER_MAX_ARTICLE_BYTES (15u << 20)
 #define PARSER_CE_TYPE "org.veille.article.v1"
 
 /* ------------------------------------------------------------------ conf */
@@ -159,6 +164,11 @@ enum vl_rc parser_html_sniff(const unsigned char *p, size_t n,
  */
 htmlDocPtr parser_html_parse(const char *html, size_t len, const char *url,
                              struct vl_err *err);
+/** @brief parser_html_parse() of @p *html (malloc'd), which is freed (and
+ * set to NULL) as soon as libxml2 has copied it, not to hold a large page
+ * twice during the parse. */
+htmlDocPtr parser_html_parse_take(char **html, size_t len, const char *url,
+                                  struct vl_err *err);
 /** @returns the element's attribute @p name (case-insensitive), borrowed
  * from the tree, or NULL. */
 const char *parser_html_attr(const xmlNode *n, const char *name);
@@ -419,10 +429,17 @@ struct parser_opts {
         bool lang_detect;
         bool non_articles; /* recognise and refuse non-articles (kind.c) */
         int64_t now_ms; /* 0: the clock */
+        /* the article only serialised (res->json), not also as an object
+         * (res->article): the daemon's way, one copy less of a large one */
+        bool json_only;
 };
 
 struct parser_result {
-        json_t *article; /* owned; NULL unless VL_OK */
+        char *json; /* owned: the article event serialised; NULL unless
+                     * VL_OK */
+        size_t json_len;
+        json_t *article; /* owned: the same as an object; NULL unless VL_OK
+                          * and !o->json_only */
         char id[33];
         int words;
         enum parser_reason reason;
@@ -430,7 +447,8 @@ struct parser_result {
 
 /**
  * @brief The whole job for one page event: decode, convert, parse, extract,
- * build the article. @returns VL_OK with @p res->article set, or VL_REJECT
+ * build the article. @returns VL_OK with @p res->json (and
+ * @p res->article unless o->json_only) set, or VL_REJECT
  * with a message for the dead-letter topic.
  */
 enum vl_rc parser_article_from_event(const char *json, size_t len,

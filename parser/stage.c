@@ -114,6 +114,7 @@ enum vl_rc parser_stage_process(void *state, const struct vl_in *in,
         o.max_body_bytes = s->pc->max_body_bytes;
         o.lang_detect = s->pc->lang_detect;
         o.non_articles = s->pc->non_articles;
+        o.json_only = true;
         rc = parser_article_from_event(in->value, in->len, &o, &res, err);
         if (s->results[res.reason])
                 atomic_fetch_add(s->results[res.reason], 1);
@@ -122,9 +123,9 @@ enum vl_rc parser_stage_process(void *state, const struct vl_in *in,
         if (s->words)
                 atomic_fetch_add(s->words, (unsigned long long)res.words);
         VL_DEBUG("parser", "article %s: %d words", res.id, res.words);
-        vl_out_json_take(out, s->sc->output_topic, res.id, PARSER_CE_TYPE,
-                         res.article);
-        res.article = NULL;
+        vl_out_json_own(out, s->sc->output_topic, res.id, PARSER_CE_TYPE,
+                        res.json, res.json_len);
+        res.json = NULL;
 out:
         parser_result_release(&res);
         return rc;

@@ -120,6 +120,8 @@ static void extract(const struct page *p, char **pred)
         o.lang_detect = true;
         o.non_articles = true; /* the daemon's default */
         o.now_ms = 0;
+        /* the timed passes build the article as the daemon does */
+        o.json_only = !pred;
         if (parser_article_build(&pg, &o, &res, &err) == VL_OK) {
                 if (pred) {
                         const char *t = json_string_value(

@@ -60,8 +60,9 @@ void vl_out_set_id_base(struct vl_out *out, const char *fmt, ...)
         va_end(ap);
 }
 
-struct vl_rec *vl_out_raw(struct vl_out *out, const char *topic,
-                          const char *key, const void *value, size_t len)
+/* A new record whose value is @p value (taken, may be NULL). */
+static struct vl_rec *rec_add(struct vl_out *out, const char *topic,
+                              const char *key, char *value, size_t len)
 {
         struct vl_rec *rec;
 
@@ -74,9 +75,16 @@ struct vl_rec *vl_out_raw(struct vl_out *out, const char *topic,
         memset(rec, 0, sizeof(*rec));
         rec->topic = vl_xstrdup(topic);
         rec->key = vl_xstrdup(key);
-        rec->value = value ? vl_xmemdup(value, len) : NULL;
+        rec->value = value;
         rec->len = value ? len : 0;
         return rec;
+}
+
+struct vl_rec *vl_out_raw(struct vl_out *out, const char *topic,
+                          const char *key, const void *value, size_t len)
+{
+        return rec_add(out, topic, key, value ? vl_xmemdup(value, len) : NULL,
+                       len);
 }
 
 void vl_rec_header(struct vl_rec *rec, const char *name, const char *value)
@@ -125,26 +133,10 @@ const char *vl_rec_header_get(const struct vl_rec *rec, const char *name)
         return NULL;
 }
 
-struct vl_rec *vl_out_json_take(struct vl_out *out, const char *topic,
-                                const char *key, const char *ce_type,
-                                json_t *data)
+/* The CloudEvents headers of a JSON record (the last one added). */
+static void ce_headers(struct vl_out *out, struct vl_rec *rec,
+                       const char *key, const char *ce_type)
 {
-        char *s = json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(15));
-        struct vl_rec *rec;
-
-        json_decref(data);
-        if (!s)
-                s = vl_xstrdup("null");
-        rec = vl_out_json_raw(out, topic, key, ce_type, s, strlen(s));
-        free(s);
-        return rec;
-}
-
-struct vl_rec *vl_out_json_raw(struct vl_out *out, const char *topic,
-                               const char *key, const char *ce_type,
-                               const char *json, size_t n)
-{
-        struct vl_rec *rec = vl_out_raw(out, topic, key, json, n);
         char now[32], *id;
 
         vl_time_rfc3339(now);
@@ -165,6 +157,39 @@ struct vl_rec *vl_out_json_raw(struct vl_out *out, const char *topic,
                 vl_rec_header(rec, "ce_subject", key);
         vl_rec_header(rec, "content-type", "application/json");
         free(id);
+}
+
+struct vl_rec *vl_out_json_take(struct vl_out *out, const char *topic,
+                                const char *key, const char *ce_type,
+                                json_t *data)
+{
+        char *s = json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(15));
+
+        json_decref(data);
+        if (!s)
+                s = vl_xstrdup("null");
+        /* jansson allocates with malloc (no json_set_alloc_funcs here): the
+         * serialisation becomes the value without another copy */
+        return vl_out_json_own(out, topic, key, ce_type, s, strlen(s));
+}
+
+struct vl_rec *vl_out_json_own(struct vl_out *out, const char *topic,
+                               const char *key, const char *ce_type,
+                               char *json, size_t n)
+{
+        struct vl_rec *rec = rec_add(out, topic, key, json, n);
+
+        ce_headers(out, rec, key, ce_type);
+        return rec;
+}
+
+struct vl_rec *vl_out_json_raw(struct vl_out *out, const char *topic,
+                               const char *key, const char *ce_type,
+                               const char *json, size_t n)
+{
+        struct vl_rec *rec = vl_out_raw(out, topic, key, json, n);
+
+        ce_headers(out, rec, key, ce_type);
         return rec;
 }
 

@@ -272,3 +272,100 @@ Test(parser_robust, control_characters_in_text)
         cr_expect_null(strstr(text, "\xc2\x85"));
         parser_result_release(&res);
 }
+
+/* Close the page in @p b, run it (it must give an article) and release
+ * @p b. */
+static void run_article(struct vl_buf *b, struct parser_result *res)
+{
+        struct vl_err err;
+
+        vl_buf_append(b, "</article></body></html>", 24, NULL);
+        cr_assert_eq(run_body(b->data, b->len, NULL, res, &err), VL_OK, "%s",
+                     err.msg);
+        vl_buf_release(b);
+}
+
+/* The article's texts are written into its JSON by the parser, not by
+ * jansson: the bytes must be jansson's own (quotes, backslashes, every C0
+ * control, DEL, '/', UTF-8 kept), in both modes. */
+Test(parser_robust, json_written_as_jansson_writes_it)
+{
+        struct parser_result res;
+        struct vl_buf b;
+        char *dump;
+
+        vl_buf_init(&b, 0);
+        vl_buf_append(&b, "<html><body><article>", 21, NULL);
+        /* past the first KiB, which the sniffing wants free of controls */
+        for (int i = 0; i < 12; i++)
+                vl_buf_append(&b, "<p>Une phrase ordinaire, assez longue "
+                              "pour ouvrir la page sans rien d'autre que "
+                              "du texte.</p>", 93, NULL);
+        for (int i = 0; i < 6; i++) {
+                char p[300];
+                int n = snprintf(p, sizeof(p),
+                                 "<p>Le \"maire\" de C:\\ville a dit \x01"
+                                 "\x02\x1f\x7f a/b \xc3\xa9t\xc3\xa9 "
+                                 "\xe2\x80\xa8 que la r\xc3\xa9union %d "
+                                 "aura lieu demain matin avec tous les "
+                                 "habitants du quartier.</p><pre>a\tb"
+                                 "\x0b\x0c</pre>", i);
+                vl_buf_append(&b, p, (size_t)n, NULL);
+        }
+        run_article(&b, &res);
+        cr_assert_not_null(res.json);
+        cr_assert_not_null(res.article);
+        cr_expect(strstr(res.json, "\\\"maire\\\""));
+        cr_expect(strstr(res.json, "C:\\\\ville"));
+        dump = json_dumps(res.article, JSON_COMPACT);
+        cr_assert_not_null(dump);
+        cr_expect_eq(strlen(res.json), res.json_len);
+        cr_expect_str_eq(res.json, dump);
+        free(dump);
+        parser_result_release(&res);
+}
+
+/* An article whose event would be over PARSER_MAX_ARTICLE_BYTES (the
+ * producers' message.max.bytes, less room) keeps its whole text and only
+ * its first blocks: it can still be produced. */
+Test(parser_robust, huge_article_keeps_text_and_first_blocks, .timeout = 120)
+{
+        struct parser_result res;
+        struct vl_buf b;
+        json_t *blocks;
+        const char *text;
+        const int np = 70000;
+        size_t nblocks;
+
+        vl_buf_init(&b, 0);
+        vl_buf_append(&b, "<html><body><article>", 21, NULL);
+        for (int i = 0; i < np; i++) {
+                char p[200];
+                int n = snprintf(p, sizeof(p),
+                                 "<p>Paragraphe %d : \"il\" a dit \"oui\", "
+                                 "\"non\" puis \"peut-\\etre\" \"demain\" "
+                                 "\"matin\" \"au\" \"conseil\".</p>\n", i);
+                vl_buf_append(&b, p, (size_t)n, NULL);
+        }
+        run_article(&b, &res);
+        cr_expect_leq(res.json_len, PARSER_MAX_ARTICLE_BYTES);
+        text = json_string_value(json_object_get(res.article, "text"));
+        cr_assert_not_null(text);
+        /* the whole text: its last paragraph is there */
+        cr_expect(strstr(text, "Paragraphe 69999 :"));
+        blocks = json_object_get(res.article, "blocks");
+        nblocks = json_array_size(blocks);
+        cr_expect_gt(nblocks, 1000);
+        cr_expect_lt(nblocks, (size_t)np);
+        /* the first blocks, in order */
+        {
+                char want[40];
+
+                snprintf(want, sizeof(want), "Paragraphe %zu :", nblocks - 1);
+                cr_expect(strncmp(json_string_value(json_object_get(
+                                          json_array_get(blocks, nblocks - 1),
+                                          "text")),
+                                  want, strlen(want)) == 0);
+        }
+        parser_result_release(&res);
+}

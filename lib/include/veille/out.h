@@ -63,6 +63,12 @@ struct vl_rec *vl_out_json_raw(struct vl_out *out, const char *topic,
                                const char *key, const char *ce_type,
                                const char *json, size_t n);
 
+/** @brief vl_out_json_raw() taking @p json (malloc'd, @p n bytes, its
+ * NUL after them) instead of copying it: a large event is held once. */
+struct vl_rec *vl_out_json_own(struct vl_out *out, const char *topic,
+                               const char *key, const char *ce_type,
+                               char *json, size_t n);
+
 /** @brief Add a raw record (value copied). Headers are added by the caller. */
 struct vl_rec *vl_out_raw(struct vl_out *out, const char *topic,
                           const char *key, const void *value, size_t len);
