@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 #include "veille/codec.h"
+#include "veille/jscan.h"
 #include "veille/log.h"
 #include "veille/mem.h"
 #include "parser.h"
@@ -79,22 +80,6 @@ static json_t *str_or_null(const char *s)
         return s && *s ? vl_json_str(s) : json_null();
 }
 
-/* The long texts (the article's text and its blocks') are written straight
- * into the article's serialisation, byte for byte as jansson would write
- * them (JSON_COMPACT, UTF-8 kept, '/' not escaped): '"', '\' and the C0
- * controls escaped. Bytes written for each byte of a text: */
-static unsigned char esc_len[256];
-
-static void esc_init(void)
-{
-        if (esc_len[0])
-                return;
-        for (int c = 0; c < 256; c++)
-                esc_len[c] = c < 0x20 ? 6 : 1;
-        esc_len['"'] = esc_len['\\'] = esc_len['\b'] = esc_len['\f'] = 2;
-        esc_len['\n'] = esc_len['\r'] = esc_len['\t'] = 2;
-}
-
 /* A text as jansson would take it: valid UTF-8 as it is, anything else
  * repaired as vl_json_str() does (replaces *s). */
 static void valid_text(char **s)
@@ -108,50 +93,17 @@ static void valid_text(char **s)
         *s = r;
 }
 
+/* The long texts (the article's text and its blocks') are written straight
+ * into the article's serialisation, byte for byte as jansson would write
+ * them (lib's vl_json_put_quoted). */
 static size_t quoted_len(const char *s)
 {
-        size_t n = 2;
-
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-                n += esc_len[*p];
-        return n;
+        return vl_json_quoted_len(s, strlen(s));
 }
 
 static char *put_quoted(char *d, const char *s)
 {
-        static const char hex[] = "0123456789ABCDEF";
-        const unsigned char *p = (const unsigned char *)s, *run = p;
-
-        *d++ = '"';
-        for (;; p++) {
-                unsigned char c = *p;
-
-                if (c && esc_len[c] == 1)
-                        continue;
-                memcpy(d, run, (size_t)(p - run));
-                d += p - run;
-                run = p + 1;
-                if (!c)
-                        break;
-                *d++ = '\\';
-                switch (c) {
-                case '"': *d++ = '"'; break;
-                case '\\': *d++ = '\\'; break;
-                case '\b': *d++ = 'b'; break;
-                case '\f': *d++ = 'f'; break;
-                case '\n': *d++ = 'n'; break;
-                case '\r': *d++ = 'r'; break;
-                case '\t': *d++ = 't'; break;
-                default:
-                        *d++ = 'u';
-                        *d++ = '0';
-                        *d++ = '0';
-                        *d++ = hex[c >> 4];
-                        *d++ = hex[c & 15];
-                }
-        }
-        *d++ = '"';
-        return d;
+        return vl_json_put_quoted(d, s, strlen(s));
 }
 
 static char *put_str(char *d, const char *s, size_t n)
@@ -178,7 +130,6 @@ static char *build_json(const struct parser_page *pg,
         size_t hn, tn, n;
         int nb;
 
-        esc_init();
         vl_time_rfc3339(now);
         json_object_set_new(a, "schema", json_string(PARSER_SCHEMA_ARTICLE));
         json_object_set_new(a, "id", json_string(id));

@@ -634,40 +634,83 @@ char *vl_jstring_inplace(char *val, size_t vlen, size_t *len)
         return val + 1;
 }
 
+/* The escape of byte @p c inside a JSON string, as jansson writes it
+ * (JSON_COMPACT, UTF-8 kept, '/' not escaped); @returns its length, 0 when
+ * @p c stands as it is. */
+static size_t escape(unsigned char c, char e[6])
+{
+        static const char hex[] = "0123456789ABCDEF";
+
+        if (str_class[c] != 1 && str_class[c] != 2)
+                return 0;
+        e[0] = '\\';
+        switch (c) {
+        case '"': case '\\': e[1] = (char)c; return 2;
+        case '\n': e[1] = 'n'; return 2;
+        case '\r': e[1] = 'r'; return 2;
+        case '\t': e[1] = 't'; return 2;
+        case '\b': e[1] = 'b'; return 2;
+        case '\f': e[1] = 'f'; return 2;
+        default:
+                memcpy(e + 1, "u00", 3);
+                e[4] = hex[c >> 4];
+                e[5] = hex[c & 15];
+                return 6;
+        }
+}
+
+size_t vl_json_quoted_len(const char *s, size_t n)
+{
+        const unsigned char *p = (const unsigned char *)s, *end = p + n;
+        size_t len = n + 2;
+        char e[6];
+
+        for (; p < end; p++)
+                if (str_class[*p] == 1 || str_class[*p] == 2)
+                        len += escape(*p, e) - 1;
+        return len;
+}
+
+char *vl_json_put_quoted(char *d, const char *s, size_t n)
+{
+        const unsigned char *p = (const unsigned char *)s, *end = p + n;
+
+        *d++ = '"';
+        while (p < end) {
+                const unsigned char *q = p;
+                size_t k;
+
+                while (q < end && str_class[*q] != 1 && str_class[*q] != 2)
+                        q++;
+                memcpy(d, p, (size_t)(q - p));
+                d += q - p;
+                if (q >= end)
+                        break;
+                k = escape(*q, d);
+                d += k;
+                p = q + 1;
+        }
+        *d++ = '"';
+        return d;
+}
+
 void vl_json_put_string(struct vl_buf *b, const char *s, size_t n)
 {
-        static const char hex[] = "0123456789abcdef";
         const unsigned char *p = (const unsigned char *)s, *end = p + n;
 
         vl_buf_append(b, "\"", 1, NULL);
         while (p < end) {
                 const unsigned char *q = p;
                 char e[6];
+                size_t k;
 
                 while (q < end && str_class[*q] != 1 && str_class[*q] != 2)
                         q++;
                 vl_buf_append(b, p, (size_t)(q - p), NULL);
                 if (q >= end)
                         break;
-                e[0] = '\\';
-                switch (*q) {
-                case '"': case '\\': e[1] = (char)*q; break;
-                case '\n': e[1] = 'n'; break;
-                case '\r': e[1] = 'r'; break;
-                case '\t': e[1] = 't'; break;
-                case '\b': e[1] = 'b'; break;
-                case '\f': e[1] = 'f'; break;
-                default:
-                        e[1] = 'u';
-                        e[2] = '0';
-                        e[3] = '0';
-                        e[4] = hex[*q >> 4];
-                        e[5] = hex[*q & 15];
-                        vl_buf_append(b, e, 6, NULL);
-                        p = q + 1;
-                        continue;
-                }
-                vl_buf_append(b, e, 2, NULL);
+                k = escape(*q, e);
+                vl_buf_append(b, e, k, NULL);
                 p = q + 1;
         }
         vl_buf_append(b, "\"", 1, NULL);

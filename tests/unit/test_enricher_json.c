@@ -145,6 +145,24 @@ Test(enricher_json, members_and_strings)
         vl_buf_reset(&w);
         vl_json_put_string(&w, "a\x01\t", 3);
         cr_expect_str_eq(w.data, "\"a\\u0001\\t\"");
+        /* byte for byte as jansson writes them, into a vl_buf or in place */
+        {
+                static const char in[] = "x\x1b\"\\/\x7f\xc3\xa9\n\x1f";
+                json_t *js = json_stringn(in, sizeof(in) - 1);
+                char *want = json_dumps(js, JSON_ENCODE_ANY | JSON_COMPACT);
+                size_t qn = vl_json_quoted_len(in, sizeof(in) - 1);
+                char *d = malloc(qn + 1);
+
+                vl_buf_reset(&w);
+                vl_json_put_string(&w, in, sizeof(in) - 1);
+                cr_expect_str_eq(w.data, want);
+                cr_expect_eq(qn, strlen(want));
+                *vl_json_put_quoted(d, in, sizeof(in) - 1) = 0;
+                cr_expect_str_eq(d, want);
+                free(d);
+                free(want);
+                json_decref(js);
+        }
         json_decref(j);
         vl_buf_release(&b);
         vl_buf_release(&w);

@@ -74,7 +74,13 @@ size_t vl_jscan_items(const char *val, size_t vlen, struct vl_jobj *o);
  */
 char *vl_jstring_inplace(char *val, size_t vlen, size_t *len);
 /** @brief Append @p s (@p n bytes of UTF-8) to @p b as a JSON string,
- * quotes included; control characters, '"' and '\\' escaped. */
+ * quotes included; control characters, '"' and '\\' escaped, byte for byte
+ * as jansson writes them (JSON_COMPACT). */
 void vl_json_put_string(struct vl_buf *b, const char *s, size_t n);
+/** @brief The bytes vl_json_put_quoted() writes for @p s (quotes included). */
+size_t vl_json_quoted_len(const char *s, size_t n);
+/** @brief vl_json_put_string() into @p d, which has room for
+ * vl_json_quoted_len() bytes (no allocation). @returns the end written. */
+char *vl_json_put_quoted(char *d, const char *s, size_t n);
 
 #endif
