@@ -20,3 +20,8 @@ run --conll "$ner/hipe2022_newseye_fr/HIPE-2022-v2.1-newseye-test-fr.tsv" \
 run --conll "$ner/hipe2022_newseye_fr/HIPE-2022-v2.1-newseye-dev-fr.tsv" \
     --format hipe --lang fr
 run --conll "$ner/wikineural_fr_val/val.conllu" --format iob --lang fr
+# Held-out modern English news (bench/enricher/gold/README.md): only when
+# MODERN_DOCS names the folder written by bench/enricher/modern-docs.sh.
+if [ -n "${MODERN_DOCS:-}" ] && [ -d "$MODERN_DOCS" ]; then
+        run --gold "$here/gold/modern-en.jsonl" --docs "$MODERN_DOCS"
+fi
