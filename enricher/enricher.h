@@ -42,6 +42,14 @@ enum enricher_tok_flags {
         ENRICHER_TOK_PARA = 1 << 7,    /* first token after a blank line */
         ENRICHER_TOK_SKIP = 1 << 8,    /* boilerplate: never tagged */
         ENRICHER_TOK_DIGIT = 1 << 9,   /* has a digit */
+        /* set by enricher_tokens_case_evidence() only: */
+        ENRICHER_TOK_LOWSEEN = 1 << 10, /* capitalised, and the same folded
+                                         * word is written in lowercase
+                                         * elsewhere in the text */
+        ENRICHER_TOK_CAPSEEN = 1 << 11, /* capitalised, and the same folded
+                                         * word is capitalised in mid-sentence
+                                         * (after blanks, a hyphen or an
+                                         * apostrophe) somewhere in the text */
 };
 
 /** One word: a run of letters, digits and combining marks. Apostrophes and
@@ -56,6 +64,12 @@ struct enricher_tok {
         uint16_t flags;  /* enum enricher_tok_flags */
 };
 
+struct enricher_tokseen {
+        uint64_t h;       /* a folded word */
+        uint32_t gen : 24; /* the text it belongs to (enricher_tokens.dgen) */
+        uint32_t how : 8;  /* 1: in lowercase, 2: capitalised mid-sentence */
+};
+
 /** The tokens of one text and their folded forms; reused across texts. */
 struct enricher_tokens {
         struct enricher_tok *v;
@@ -63,6 +77,10 @@ struct enricher_tokens {
         char *fold; /* folded bytes of every token, back to back */
         size_t flen, fcap;
         uint32_t ncp; /* code points in the whole text */
+        struct enricher_tokseen *dk; /* scratch of the LOWSEEN / CAPSEEN
+                                      * pass: how each word was written */
+        size_t dcap;
+        uint32_t dgen; /* the text's generation in dk */
 };
 
 void enricher_tokens_init(struct enricher_tokens *tk);
@@ -77,6 +95,16 @@ void enricher_tokens_release(struct enricher_tokens *tk);
  * count as one code point each and separate words.
  */
 void enricher_tokenize(struct enricher_tokens *tk, const char *s, size_t len);
+/**
+ * @brief Set ENRICHER_TOK_LOWSEEN and ENRICHER_TOK_CAPSEEN on the
+ * capitalised words of @p tk from the other occurrences of the same folded
+ * word in the text: the statistical tagger's document-level case evidence
+ * ("Le" at a sentence start is "le" elsewhere; a name is capitalised
+ * wherever it stands). The tagger's features read them: call it after
+ * enricher_tokenize() on any text given to the model, in training as in
+ * tagging (enricher_tag_article() does when it has a model).
+ */
+void enricher_tokens_case_evidence(struct enricher_tokens *tk);
 /** @returns the folded form of token @p i (not NUL-terminated), its length
  * in @p n. */
 static inline const char *enricher_tok_fold(const struct enricher_tokens *tk,
@@ -272,9 +300,15 @@ struct enricher_tag {
         uint32_t lead_end; /* code point where the lead paragraph ends */
         struct enricher_wordset titles, abbrevs, roles, links, function;
         struct enricher_wordset nonname, verbs, orgheads;
+        struct {
+                uint64_t *h; /* the words of the lists above */
+                uint8_t *v;  /* their classes (enricher_tag_classes()) */
+                size_t mask;
+        } cls;
         const struct enricher_model *model; /* NULL: no statistical tagger */
         struct enricher_model_work *mw;
         uint8_t *mlab; /* model tags of the tokens being scanned */
+        uint8_t *mcls; /* ... and their word classes */
         size_t capmlab;
 };
 
@@ -297,6 +331,17 @@ void enricher_tag_set_model(struct enricher_tag *tg,
  */
 void enricher_tag_article(struct enricher_tag *tg, const char *title,
                           size_t tlen, const char *text, size_t len);
+/**
+ * @brief The word classes of the tokens of @p tk into @p cls (tk->n
+ * bytes), the statistical tagger's lexical features, from the rules' word
+ * lists (folded words): bit 0 title ("ministre", "President"), 1
+ * abbreviation ("M", "Mme"), 2 role ("Défense", "Affaires"), 3 function word
+ * ("le", "the"), 4 organisation head ("Alliance", "Ministry"), 5 word of a
+ * place or organisation name ("School", "Stadium"), 6 verb or linking word
+ * after a name ("said", "déclare").
+ */
+void enricher_tag_classes(const struct enricher_tag *tg,
+                          const struct enricher_tokens *tk, uint8_t *cls);
 /** @returns the name of group @p g: the canonical name or the name as
  * written (not NUL-terminated; length in @p n). */
 const char *enricher_tag_group_name(const struct enricher_tag *tg,

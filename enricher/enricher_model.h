@@ -2,8 +2,9 @@
 #define VEILLE_ENRICHER_MODEL_H
 /*
  * The statistical tagger for names no list knows: a structured averaged
- * perceptron over hashed features (word, neighbours, shape, affixes, line
- * position), first-order Viterbi over 7 BIO tags. Trained by
+ * perceptron over hashed features (word, neighbours, shape with the
+ * document's case evidence, affixes, line position, the word classes of the
+ * neighbours), first-order Viterbi over 7 BIO tags. Trained by
  * veille-enricher-train (bench/enricher/train.c) on corpora that may ship;
  * the model file is enricher/data/ner-model.bin (see SOURCES.md).
  */
@@ -15,7 +16,12 @@
 /* O, then B and I of PER, ORG, LOC: tag 1 + 2 * type (+1 for I) */
 #define ENRICHER_NTAGS 7
 #define ENRICHER_TAG_O 0
-#define ENRICHER_NFEAT 20 /* feature templates per token */
+#define ENRICHER_NFEAT 22 /* feature templates per token */
+/* The model file's first 8 bytes. 002: the word-class features and the
+ * LOWSEEN / CAPSEEN bits in the shape (a 001 file was trained on other
+ * features: refused) */
+#define ENRICHER_MODEL_MAGIC "VLNER002"
+
 
 /** Up to 5 features of a loaded model in one cache line: a 32-bit
  * fingerprint of each feature's hash (the bucket's index holds other bits
@@ -63,6 +69,11 @@ struct enricher_model_work {
         struct enricher_scache *sc; /* ... on the shapes and gaps alone */
         struct enricher_tokacc *ta; /* per token: its emission sums */
         uint64_t wc_model;          /* the model id they were made with */
+        const uint8_t *cls; /* per token: its word classes
+                             * (enricher_tag_classes()), or NULL: none. Set
+                             * by the caller before tagging or training; a
+                             * function of the word alone, as the word
+                             * cache needs */
 };
 
 struct enricher_model *enricher_model_new(void);
@@ -76,7 +87,9 @@ enum vl_rc enricher_model_load(struct enricher_model **out, const char *path,
 enum vl_rc enricher_model_save(const struct enricher_model *m,
                                const char *path, size_t max_features,
                                struct vl_err *err);
-/** @brief Best tag sequence for @p tk into @p out (tk->n entries). */
+/** @brief Best tag sequence for @p tk into @p out (tk->n entries). @p tk
+ * went through enricher_tokens_case_evidence() when the model was trained
+ * so (veille-enricher-train does), and w->cls holds its word classes. */
 void enricher_model_tag(const struct enricher_model *m,
                         const struct enricher_tokens *tk,
                         struct enricher_model_work *w, uint8_t *out);

@@ -1,6 +1,6 @@
 /* Structured averaged perceptron with first-order Viterbi (Collins 2002),
  * hashed features. The model file:
- *   "VLNER001", uint32 nfeat, float scale, float trans[8][7],
+ *   "VLNER002", uint32 nfeat, float scale, float trans[8][7],
  *   nfeat x (uint64 feature hash, int16 weight[7] -- times scale)
  * little-endian, as written by enricher_model_save(). */
 #include <errno.h>
@@ -17,7 +17,7 @@
 
 #define NT ENRICHER_NTAGS
 #define WS 8 /* weights per slot: NT, padded for vector adds */
-#define MAGIC "VLNER001"
+#define MAGIC ENRICHER_MODEL_MAGIC
 
 typedef int32_t v4i __attribute__((vector_size(16)));
 typedef float v4f __attribute__((vector_size(16)));
@@ -151,8 +151,9 @@ static uint64_t shape(const struct enricher_tokens *tk, size_t i)
         const struct enricher_tok *t = &tk->v[i];
 
         return (uint64_t)(t->flags & (ENRICHER_TOK_CAP | ENRICHER_TOK_ALLCAPS |
-                                      ENRICHER_TOK_MIXED |
-                                      ENRICHER_TOK_DIGIT)) |
+                                      ENRICHER_TOK_MIXED | ENRICHER_TOK_DIGIT |
+                                      ENRICHER_TOK_LOWSEEN |
+                                      ENRICHER_TOK_CAPSEEN)) |
                (uint64_t)(t->nlet > 4 ? 4 : t->nlet) << 12;
 }
 
@@ -186,8 +187,18 @@ static uint64_t fh(uint64_t tmpl, uint64_t v)
         return enricher_hash_seq(tmpl * 0x9e3779b97f4a7c15ULL, v) | 1;
 }
 
-static void features(const struct enricher_tokens *tk, size_t i,
-                     uint64_t *f)
+/* The class of word @p i (enricher_tag_classes()), 0 outside the text or
+ * without classes. */
+static uint64_t wcls(const uint8_t *cls, const struct enricher_tokens *tk,
+                     ptrdiff_t i)
+{
+        if (!cls || i < 0 || (size_t)i >= tk->n)
+                return 0;
+        return cls[i];
+}
+
+static void features(const struct enricher_tokens *tk, const uint8_t *cls,
+                     size_t i, uint64_t *f)
 {
         ptrdiff_t p = (ptrdiff_t)i;
         size_t n;
@@ -217,6 +228,8 @@ static void features(const struct enricher_tokens *tk, size_t i,
         f[18] = fh(19, shp(tk, p - 1) << 40 | s0 << 20 | shp(tk, p + 1));
         f[19] = fh(20, enricher_hash_seq(word(tk, p - 2),
                                          word(tk, p - 1)) ^ s0);
+        f[20] = fh(22, wcls(cls, tk, p - 1) << 20 | s0);
+        f[21] = fh(23, wcls(cls, tk, p + 1) << 20 | s0);
 }
 
 static void reserve(struct enricher_model_work *w, size_t n)
@@ -328,7 +341,7 @@ static void decode(const struct enricher_model *m,
                 uint64_t f[ENRICHER_NFEAT];
 
                 memset(acc, 0, sizeof(acc));
-                features(tk, i, f);
+                features(tk, w->cls, i, f);
                 for (int k = 0; k < ENRICHER_NFEAT; k++) {
                         int64_t s = find(m, f[k]);
 
@@ -471,17 +484,29 @@ word_sums(const struct enricher_model *m, const struct enricher_tokens *tk,
         return &c->w;
 }
 
-#define SC_SIZE 1024 /* shape and gap combinations in the cache */
+#define SC_BITS 11
+#define SC_SIZE (1 << SC_BITS) /* shape, gap and class combinations cached */
 
-/* The features of shapes and gaps alone (templates 8, 9, 15, 16, 19). */
+/* A shape in 9 bits: the 6 flag bits and the letter count, 0x1ff outside
+ * the text (shp()). */
+static inline uint64_t shape9(uint64_t s)
+{
+        return s == 0xffff ? 0x1ff : (s & 7) | s >> 6;
+}
+
+/* The features of shapes, gaps and the neighbours' word classes alone
+ * (templates 8, 9, 15, 16, 19, 22, 23). */
 static void shape_sums(const struct enricher_model *m, uint64_t sm,
                        uint64_t s0, uint64_t sp, uint64_t g0, uint64_t g1,
+                       uint64_t cm, uint64_t cp,
                        struct enricher_model_work *w, v4i *acc)
 {
-        /* shapes < 2^16, gaps < 2^8 (0xff never: the key is never empty) */
-        uint64_t key = sm | s0 << 16 | sp << 32 | g0 << 48 | g1 << 56;
-        struct enricher_scache *c =
-                &w->sc[(size_t)((key * 0x9e3779b97f4a7c15ULL) >> 54)];
+        /* 3 x 9 bits of shape, 2 x 8 of gaps, 2 x 7 of classes: 57 bits,
+         * never UINT64_MAX (empty) */
+        uint64_t key = shape9(sm) | shape9(s0) << 9 | shape9(sp) << 18 |
+                       g0 << 27 | g1 << 35 | cm << 43 | cp << 50;
+        size_t slot = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> (64 - SC_BITS));
+        struct enricher_scache *c = &w->sc[slot];
 
         if (c->key != key) {
                 c->key = key;
@@ -492,6 +517,8 @@ static void shape_sums(const struct enricher_model *m, uint64_t sm,
                 qadd(m, fh(15, g0 << 20 | s0), c->v);
                 qadd(m, fh(16, g1 << 20 | s0), c->v);
                 qadd(m, fh(19, sm << 40 | s0 << 20 | sp), c->v);
+                qadd(m, fh(22, cm << 20 | s0), c->v);
+                qadd(m, fh(23, cp << 20 | s0), c->v);
         }
         acc[0] += c->v[0];
         acc[1] += c->v[1];
@@ -562,8 +589,9 @@ static void decode_q(const struct enricher_model *m,
 
                 for (int k = 0; k < 2; k++)
                         acc[k] = bias[k] + ta[i].v[k];
-                shape_sums(m, sm, s0, sp, gapf(tk, i), gapf(tk, i + 1), w,
-                           acc);
+                shape_sums(m, sm, s0, sp, gapf(tk, i), gapf(tk, i + 1),
+                           wcls(w->cls, tk, p - 1), wcls(w->cls, tk, p + 1),
+                           w, acc);
                 qadd(m, fh(13, enricher_hash_seq(wm1, s0)), acc);
                 qadd(m, fh(14, enricher_hash_seq(s0, wp1)), acc);
                 qadd(m, fh(17, enricher_hash_seq(wm1, w0)), acc);
@@ -621,7 +649,7 @@ size_t enricher_model_train(struct enricher_model *m,
                         uint64_t f[ENRICHER_NFEAT];
 
                         wrong++;
-                        features(tk, i, f);
+                        features(tk, w->cls, i, f);
                         for (int k = 0; k < ENRICHER_NFEAT; k++) {
                                 update(m, f[k], gold[i], 1.0f);
                                 update(m, f[k], pred[i], -1.0f);

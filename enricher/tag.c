@@ -22,8 +22,11 @@
  *     are not an organisation ("High School"): a person with no qid;
  *  6. else a byline line "Par André-Martin Bado".
  *
- * Mentions are grouped by entity (gazetteer) or by folded name (people found
- * by rule); salience mixes title, lead paragraph and frequency.
+ * Then the statistical tagger's names (rule_model()) where nothing above
+ * matched. Mentions are grouped by entity (gazetteer) or by folded name
+ * (names found by rule or tagger; one folded name gets one type per
+ * article: one_type()); salience mixes title, lead paragraph and
+ * frequency.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -216,6 +219,50 @@ static inline int wordset_has(const struct enricher_wordset *ws, uint64_t h)
 
 #define WORDSET(ws, arr) wordset_init(ws, arr, sizeof(arr) / sizeof(*(arr)))
 
+/* The word classes of enricher_tag_classes() in one table (one probe per
+ * word instead of seven): every word of the lists and its class bits. */
+static void classes_init(struct enricher_tag *tg)
+{
+        const struct enricher_wordset *sets[] = {
+                &tg->titles,  &tg->abbrevs, &tg->roles, &tg->function,
+                &tg->orgheads, &tg->nonname, &tg->verbs};
+        size_t n = 0, cap = 16;
+
+        for (size_t k = 0; k < sizeof(sets) / sizeof(*sets); k++)
+                n += sets[k]->mask + 1;
+        while (cap < n * 2)
+                cap *= 2;
+        tg->cls.h = vl_xcalloc(cap, sizeof(*tg->cls.h));
+        tg->cls.v = vl_xcalloc(cap, 1);
+        tg->cls.mask = cap - 1;
+        for (size_t k = 0; k < sizeof(sets) / sizeof(*sets); k++)
+                for (size_t j = 0; j <= sets[k]->mask; j++) {
+                        uint64_t h = sets[k]->h[j];
+                        size_t s;
+
+                        if (!h)
+                                continue;
+                        s = (size_t)h & tg->cls.mask;
+                        while (tg->cls.h[s] && tg->cls.h[s] != h)
+                                s = (s + 1) & tg->cls.mask;
+                        tg->cls.h[s] = h;
+                        tg->cls.v[s] |= (uint8_t)(1u << k);
+                }
+}
+
+void enricher_tag_classes(const struct enricher_tag *tg,
+                          const struct enricher_tokens *tk, uint8_t *cls)
+{
+        for (size_t i = 0; i < tk->n; i++) {
+                uint64_t h = tk->v[i].h;
+                size_t s = (size_t)h & tg->cls.mask;
+
+                while (tg->cls.h[s] && tg->cls.h[s] != h)
+                        s = (s + 1) & tg->cls.mask;
+                cls[i] = tg->cls.h[s] ? tg->cls.v[s] : 0;
+        }
+}
+
 /* ---- life cycle --------------------------------------------------------- */
 
 struct enricher_tag *enricher_tag_new(const struct enricher_gazetteer *gz)
@@ -236,6 +283,7 @@ struct enricher_tag *enricher_tag_new(const struct enricher_gazetteer *gz)
         WORDSET(&tg->nonname, nonname_words);
         WORDSET(&tg->verbs, verb_words);
         WORDSET(&tg->orgheads, org_head_words);
+        classes_init(tg);
         return tg;
 }
 
@@ -261,11 +309,14 @@ void enricher_tag_destroy(struct enricher_tag *tg)
         free(tg->nonname.h);
         free(tg->orgheads.h);
         free(tg->verbs.h);
+        free(tg->cls.h);
+        free(tg->cls.v);
         if (tg->mw) {
                 enricher_model_work_release(tg->mw);
                 free(tg->mw);
         }
         free(tg->mlab);
+        free(tg->mcls);
         free(tg);
 }
 
@@ -1005,6 +1056,35 @@ static int title_case(const struct enricher_tokens *tk)
         return words >= 3 && caps * 10 >= words * 6;
 }
 
+/* Is @p t an initial inside a name ("George W. Bush"): one capital letter,
+ * then "." and the next word @p u? */
+static int initial(const struct enricher_tok *t, const struct enricher_tok *u)
+{
+        return t->nlet == 1 && (t->flags & ENRICHER_TOK_CAP) &&
+               (u->flags & ENRICHER_TOK_DOT) && (u->flags & ENRICHER_TOK_CAP);
+}
+
+/* Is word @p j a regnal number after a name: capital Roman numerals
+ * ("II", "XIV", "V"; not "I", the English pronoun), after blanks on the
+ * same line? */
+static int roman(const struct enricher_tokens *tk, size_t j)
+{
+        const struct enricher_tok *u = &tk->v[j];
+        size_t n;
+        const char *f = enricher_tok_fold(tk, j, &n);
+
+        if (!(u->flags & ENRICHER_TOK_JOIN) ||
+            (u->flags & (ENRICHER_TOK_LINE | ENRICHER_TOK_HYPHEN |
+                         ENRICHER_TOK_SKIP)) ||
+            u->nlet != n || n > 6 || u->upmask != (1u << n) - 1 ||
+            (n == 1 && f[0] == 'i'))
+                return 0;
+        for (size_t k = 0; k < n; k++)
+                if (!strchr("ivxlc", f[k]))
+                        return 0;
+        return 1;
+}
+
 /* A name the statistical tagger found at @p i (a B- tag on a capitalised
  * word that nothing else claimed): its span runs over the I- tags joined
  * by blanks, hyphens or apostrophes on the same line, up to a name the
@@ -1027,20 +1107,31 @@ static size_t rule_model(struct enricher_tag *tg,
                 return 0;
         type = (enum enricher_type)enricher_tag_type(t);
         for (j = i + 1; j < tk->n && tg->mlab[j] == t + 1 &&
-                        (tk->v[j].flags & ENRICHER_TOK_JOIN) &&
+                        ((tk->v[j].flags & ENRICHER_TOK_JOIN) ||
+                         initial(&tk->v[j - 1], &tk->v[j])) &&
                         !(tk->v[j].flags &
                           (ENRICHER_TOK_SKIP | ENRICHER_TOK_LINE)) &&
                         !claimed(tg, tk, j);
              j++)
                 ;
+        /* "Louis XIV", "Benoît XVI" */
+        if (type == ENRICHER_PER && j < tk->n && roman(tk, j))
+                j++;
         while (b < j && (is_in(&tg->titles, &tk->v[b]) ||
                          is_in(&tg->abbrevs, &tk->v[b]) ||
                          is_in(&tg->function, &tk->v[b]) ||
                          (type == ENRICHER_PER &&
                           is_in(&tg->roles, &tk->v[b]))))
                 b++;
+        /* trailing lowercase words go, but an organisation or a place may
+         * end on a lowercase adjective the tagger put in it ("Académie
+         * française", "Union soviétique") */
         while (j > b &&
-               !(tk->v[j - 1].flags & (ENRICHER_TOK_CAP | ENRICHER_TOK_DIGIT)))
+               !(tk->v[j - 1].flags &
+                 (ENRICHER_TOK_CAP | ENRICHER_TOK_DIGIT)) &&
+               (type == ENRICHER_PER || tk->v[j - 1].nlet < 4 ||
+                is_in(&tg->function, &tk->v[j - 1]) ||
+                is_in(&tg->links, &tk->v[j - 1])))
                 j--;
         if (b == j)
                 return j;
@@ -1065,7 +1156,10 @@ static void scan(struct enricher_tag *tg, const struct enricher_tokens *tk,
                 if (tk->n > tg->capmlab) {
                         tg->capmlab = tk->n * 2;
                         tg->mlab = vl_xrealloc(tg->mlab, tg->capmlab);
+                        tg->mcls = vl_xrealloc(tg->mcls, tg->capmlab);
                 }
+                enricher_tag_classes(tg, tk, tg->mcls);
+                tg->mw->cls = tg->mcls;
                 enricher_model_tag(tg->model, tk, tg->mw, tg->mlab);
         }
         while (i < tk->n) {
@@ -1136,12 +1230,77 @@ static int group_before(const struct enricher_group *x,
         return x->first < y->first;
 }
 
+/* A name found by rule or by the tagger has one type in an article: the
+ * groups of one folded name with different types ("Hong Kong" PER here,
+ * LOC there) become the one with more mentions (the first on a tie). */
+static void one_type(struct enricher_tag *tg)
+{
+        size_t n = 0;
+        int merged = 0;
+
+        for (size_t k = 1; k < tg->ng; k++) {
+                struct enricher_group *b = &tg->g[k];
+
+                if (b->entity >= 0)
+                        continue;
+                for (size_t j = 0; j < k; j++) {
+                        struct enricher_group *a = &tg->g[j], *win, *lose;
+                        uint32_t wi, li;
+
+                        if (a->entity >= 0 || !a->count ||
+                            a->klen != b->klen || a->type == b->type ||
+                            memcmp(tg->pool + a->key, tg->pool + b->key,
+                                   a->klen) != 0)
+                                continue;
+                        wi = b->count > a->count ? (uint32_t)k : (uint32_t)j;
+                        li = wi == k ? (uint32_t)j : (uint32_t)k;
+                        win = &tg->g[wi];
+                        lose = &tg->g[li];
+                        for (size_t q = 0; q < tg->nm; q++)
+                                if (tg->m[q].group == li)
+                                        tg->m[q].group = wi;
+                        win->count += lose->count;
+                        win->in_title |= lose->in_title;
+                        win->in_lead |= lose->in_lead;
+                        if (lose->first < win->first) {
+                                /* the name as first written */
+                                win->first = lose->first;
+                                win->name = lose->name;
+                                win->nlen = lose->nlen;
+                        }
+                        lose->count = 0;
+                        merged = 1;
+                        if (li == k)
+                                break;
+                }
+        }
+        if (!merged)
+                return;
+        /* drop the emptied groups; tg->sort is the old -> new index */
+        if (tg->capsort < tg->ng) {
+                tg->capsort = tg->capg;
+                tg->sort = vl_xrealloc(tg->sort,
+                                       tg->capsort * 2 * sizeof(*tg->sort));
+                tg->sorted = vl_xrealloc(tg->sorted,
+                                         tg->capsort * sizeof(*tg->sorted));
+        }
+        for (size_t k = 0; k < tg->ng; k++) {
+                tg->sort[k] = (uint32_t)n;
+                if (tg->g[k].count)
+                        tg->g[n++] = tg->g[k];
+        }
+        for (size_t q = 0; q < tg->nm; q++)
+                tg->m[q].group = tg->sort[tg->m[q].group];
+        tg->ng = n;
+}
+
 static void finish(struct enricher_tag *tg)
 {
         uint32_t maxc = 1, *order, *rank;
 
         if (!tg->ng)
                 return;
+        one_type(tg);
         for (size_t k = 0; k < tg->ng; k++)
                 if (tg->g[k].count > maxc)
                         maxc = tg->g[k].count;
@@ -1192,6 +1351,10 @@ void enricher_tag_article(struct enricher_tag *tg, const char *title,
         }
         enricher_tokenize(&tg->title, title ? title : "", title ? tlen : 0);
         enricher_tokenize(&tg->text, text ? text : "", text ? len : 0);
+        if (tg->model) {
+                enricher_tokens_case_evidence(&tg->title);
+                enricher_tokens_case_evidence(&tg->text);
+        }
         mark_boilerplate(&tg->text);
         tg->lead_end = lead_end(&tg->text);
         scan(tg, &tg->title, title, ENRICHER_IN_TITLE);

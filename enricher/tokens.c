@@ -19,6 +19,7 @@ void enricher_tokens_release(struct enricher_tokens *tk)
 {
         free(tk->v);
         free(tk->fold);
+        free(tk->dk);
         memset(tk, 0, sizeof(*tk));
 }
 
@@ -229,6 +230,67 @@ static const uint8_t ascii_word[128] = {
         ['S'] = 3, ['T'] = 3, ['U'] = 3, ['V'] = 3, ['W'] = 3, ['X'] = 3,
         ['Y'] = 3, ['Z'] = 3,
 };
+
+/* LOWSEEN and CAPSEEN: one pass records how each folded word is written
+ * (lowercase; capitalised in mid-sentence), a second marks the capitalised
+ * words. An open-addressing table of at least twice the tokens, whose
+ * slots belong to the text when their generation is the text's (no
+ * clearing per text). */
+void enricher_tokens_case_evidence(struct enricher_tokens *tk)
+{
+        size_t cap = 256, mask;
+        uint32_t gen;
+
+        while (cap < tk->n * 2)
+                cap *= 2;
+        if (cap > tk->dcap) {
+                free(tk->dk);
+                tk->dk = vl_xcalloc(cap, sizeof(*tk->dk));
+                tk->dcap = cap;
+                tk->dgen = 0;
+        }
+        if (++tk->dgen == 1 << 24) { /* the generations wrap: clear */
+                memset(tk->dk, 0, tk->dcap * sizeof(*tk->dk));
+                tk->dgen = 1;
+        }
+        gen = tk->dgen;
+        mask = tk->dcap - 1;
+        for (size_t i = 0; i < tk->n; i++) {
+                const struct enricher_tok *t = &tk->v[i];
+                uint64_t how = !(t->flags & ENRICHER_TOK_CAP) ? 1
+                               : (t->flags & ENRICHER_TOK_JOIN) ? 2
+                                                               : 0;
+                size_t k;
+
+                if (!how || !t->nlet)
+                        continue;
+                k = (size_t)(t->h >> 20) & mask;
+                while (tk->dk[k].gen == gen && tk->dk[k].h != t->h)
+                        k = (k + 1) & mask;
+                if (tk->dk[k].gen != gen) {
+                        tk->dk[k].h = t->h;
+                        tk->dk[k].gen = gen;
+                        tk->dk[k].how = 0;
+                }
+                tk->dk[k].how |= (uint8_t)how;
+        }
+        for (size_t i = 0; i < tk->n; i++) {
+                struct enricher_tok *t = &tk->v[i];
+                size_t k;
+
+                if (!(t->flags & ENRICHER_TOK_CAP))
+                        continue;
+                k = (size_t)(t->h >> 20) & mask;
+                while (tk->dk[k].gen == gen && tk->dk[k].h != t->h)
+                        k = (k + 1) & mask;
+                if (tk->dk[k].gen != gen)
+                        continue;
+                if (tk->dk[k].how & 1)
+                        t->flags |= ENRICHER_TOK_LOWSEEN;
+                if (tk->dk[k].how & 2)
+                        t->flags |= ENRICHER_TOK_CAPSEEN;
+        }
+}
 
 void enricher_tokenize(struct enricher_tokens *tk, const char *s, size_t len)
 {

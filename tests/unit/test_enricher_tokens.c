@@ -177,3 +177,40 @@ Test(enricher_tokens, empty_and_reuse)
         tokenize("Moscou");
         cr_expect_eq(tk.n, 1);
 }
+
+/* The tagger's document-level case evidence: a capitalised word also seen
+ * in lowercase (a sentence-initial "Le"), or capitalised in mid-sentence
+ * (a name, wherever it stands); set only when asked for, and anew for each
+ * text (the table is reused across texts). */
+Test(enricher_tokens, case_evidence)
+{
+        static const char s[] = "Hier Dupont est venu. Dupont a vu le mot.\n"
+                                "Le mot. Mot";
+
+        tokenize(s);
+        for (size_t i = 0; i < tk.n; i++)
+                cr_expect_not(tk.v[i].flags & (ENRICHER_TOK_LOWSEEN |
+                                               ENRICHER_TOK_CAPSEEN));
+        enricher_tokens_case_evidence(&tk);
+        cr_assert_eq(tk.n, 12);
+        /* "Hier": once, at the start */
+        cr_expect_not(tk.v[0].flags & (ENRICHER_TOK_LOWSEEN |
+                                       ENRICHER_TOK_CAPSEEN));
+        /* "Dupont" after "Hier", and again after ". " */
+        cr_expect(tk.v[1].flags & ENRICHER_TOK_CAPSEEN);
+        cr_expect(tk.v[4].flags & ENRICHER_TOK_CAPSEEN);
+        cr_expect_not(tk.v[4].flags & ENRICHER_TOK_LOWSEEN);
+        /* "Le" at a line start: "le" is lowercase elsewhere */
+        cr_expect(tk.v[9].flags & ENRICHER_TOK_LOWSEEN);
+        cr_expect_not(tk.v[9].flags & ENRICHER_TOK_CAPSEEN);
+        /* "Mot" after ". ": "mot" is lowercase elsewhere */
+        cr_expect(tk.v[11].flags & ENRICHER_TOK_LOWSEEN);
+        /* lowercase words get neither */
+        cr_expect_not(tk.v[7].flags & (ENRICHER_TOK_LOWSEEN |
+                                       ENRICHER_TOK_CAPSEEN));
+        /* another text: nothing left over from this one */
+        tokenize("Dupont. Le");
+        enricher_tokens_case_evidence(&tk);
+        cr_expect_not(tk.v[0].flags & ENRICHER_TOK_CAPSEEN);
+        cr_expect_not(tk.v[1].flags & ENRICHER_TOK_LOWSEEN);
+}
