@@ -68,6 +68,7 @@ struct enricher_model_work {
                                      * on the word alone, per word */
         struct enricher_scache *sc; /* ... on the shapes and gaps alone */
         struct enricher_tokacc *ta; /* per token: its emission sums */
+        uint32_t *nc; /* per token: name-like tokens before it (decode_q) */
         uint64_t wc_model;          /* the model id they were made with */
         const uint8_t *cls; /* per token: its word classes
                              * (enricher_tag_classes()), or NULL: none. Set

@@ -84,6 +84,7 @@ void enricher_model_work_release(struct enricher_model_work *w)
         free(w->wc);
         free(w->sc);
         free(w->ta);
+        free(w->nc);
         memset(w, 0, sizeof(*w));
 }
 
@@ -243,6 +244,7 @@ static void reserve(struct enricher_model_work *w, size_t n)
         w->bp = vl_xrealloc(w->bp, w->cap * NT);
         w->pred = vl_xrealloc(w->pred, w->cap);
         w->ta = vl_xrealloc(w->ta, (w->cap + 4) * sizeof(*w->ta));
+        w->nc = vl_xrealloc(w->nc, (w->cap + 1) * sizeof(*w->nc));
 }
 
 /* I-X only after B-X or I-X: ok[prev][t], prev NT at the start. The
@@ -261,6 +263,10 @@ static const uint8_t ok[NT + 1][NT] = {
 /* Viterbi over the emission scores @p em (NT per token) into @p out. Only
  * the allowed transitions are tried (I-X after B-X or I-X); on ties the
  * first previous tag wins. */
+/* The emission of every tag but O on a token decode_q() leaves out: no
+ * path through such a tag can win. */
+#define O_ONLY (-1e30f)
+
 static void viterbi(const struct enricher_model *m, const float *em, size_t n,
                     struct enricher_model_work *w, uint8_t *out)
 {
@@ -280,6 +286,16 @@ static void viterbi(const struct enricher_model *m, const float *em, size_t n,
         for (size_t i = 1; i < n; i++) {
                 const float *e = em + i * NT;
                 uint8_t *bp = w->bp + i * NT, b[NT];
+
+                if (e[1] == O_ONLY && e[1 - NT] == O_ONLY) {
+                        /* inside a name-free stretch (decode_q()): only O
+                         * is alive, and it follows O */
+                        d[0] += tr[0][0] + e[0];
+                        for (int t = 1; t < NT; t++)
+                                d[t] = O_ONLY;
+                        memset(bp, 0, NT);
+                        continue;
+                }
 
                 { /* O and the B- tags (0, 1, 3, 5), all four at once */
                         v4f best = d[0] + tb[0];
@@ -524,6 +540,17 @@ static void shape_sums(const struct enricher_model *m, uint64_t sm,
         acc[1] += c->v[1];
 }
 
+#define NAMEISH (ENRICHER_TOK_CAP | ENRICHER_TOK_ALLCAPS | ENRICHER_TOK_MIXED)
+
+/* Whether a name-like token lies within @p r places of token @p i (@p nc:
+ * the prefix counts of name-like tokens). */
+static inline int names_near(const uint32_t *nc, size_t n, size_t i, size_t r)
+{
+        size_t lo = i < r ? 0 : i - r, hi = i + r + 1 > n ? n : i + r + 1;
+
+        return nc[hi] != nc[lo];
+}
+
 /* Emission scores of a loaded model (the same features as decode()'s), then
  * Viterbi. */
 static void decode_q(const struct enricher_model *m,
@@ -558,14 +585,28 @@ static void decode_q(const struct enricher_model *m,
          * START is the word at -2 and -1, END at n and n + 1, and what
          * falls outside 0..n-1 is not read */
         memset(w->ta, 0, (n + 4) * sizeof(*w->ta));
+        /* Name-free stretches: a token with no capitalised, all-caps or
+         * mixed-case word within two places either side is O without
+         * scoring (news prose is mostly such stretches; a name has a
+         * capital in every language the tagger reads). The sums of a word
+         * with no such token within four places reach only such tokens,
+         * so they are not computed either. */
+        w->nc[0] = 0;
+        for (size_t i = 0; i < n; i++)
+                w->nc[i + 1] = w->nc[i] + !!(tk->v[i].flags & NAMEISH);
         for (ptrdiff_t i = -2; i < (ptrdiff_t)n + 2; i++) {
-                const struct enricher_tokw *c =
-                        i < 0 ? &start
-                        : i >= (ptrdiff_t)n
-                                ? &end
-                                : word_sums(m, tk, (size_t)i,
-                                            shape(tk, (size_t)i), w);
+                const struct enricher_tokw *c;
                 struct enricher_tokacc *a = ta + i;
+
+                if (i < 0)
+                        c = &start;
+                else if (i >= (ptrdiff_t)n)
+                        c = &end;
+                else if (!names_near(w->nc, n, (size_t)i, 4))
+                        continue;
+                else
+                        c = word_sums(m, tk, (size_t)i, shape(tk, (size_t)i),
+                                      w);
 
                 for (int k = 0; k < 2; k++) {
                         a->v[k] += c->v[W_SELF][k];
@@ -587,6 +628,14 @@ static void decode_q(const struct enricher_model *m,
                          w0 = tk->v[i].h;
                 v4i acc[2];
 
+                if (!names_near(w->nc, n, i, 2)) {
+                        static const float o_only[NT] = {
+                                0,      O_ONLY, O_ONLY, O_ONLY,
+                                O_ONLY, O_ONLY, O_ONLY};
+
+                        memcpy(em + i * NT, o_only, sizeof(o_only));
+                        continue;
+                }
                 for (int k = 0; k < 2; k++)
                         acc[k] = bias[k] + ta[i].v[k];
                 shape_sums(m, sm, s0, sp, gapf(tk, i), gapf(tk, i + 1),
