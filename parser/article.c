@@ -283,10 +283,11 @@ static enum vl_rc article_build(const struct parser_page *pg,
                  pg->url, td.charset, parser_cs_source_name(td.source),
                  td.replaced);
         /* each copy of a large page freed as soon as it is done with keeps
-         * the peak memory down: the UTF-8 text once libxml2 has its own */
+         * the peak memory down: the UTF-8 text once libxml2 has parsed it
+         * (it reads it in place) */
         doc = parser_html_parse_take(&td.html, td.len,
                                      pg->final_url ? pg->final_url : pg->url,
-                                     err);
+                                     !o->no_prune, err);
         parser_text_doc_release(&td);
         if (!doc) {
                 rc = err ? err->rc : VL_REJECT;
@@ -323,7 +324,7 @@ static enum vl_rc article_build(const struct parser_page *pg,
                                 "'%.200s'", pg->url);
                 goto out;
         }
-        xmlFreeDoc(doc);
+        parser_html_free(doc, pg->body_len);
         doc = NULL;
         switch (res->reason) {
         case PARSER_OK:

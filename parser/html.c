@@ -5,7 +5,9 @@
 #include <string.h>
 #include <strings.h>
 #include <limits.h>
+#include <malloc.h>
 #include <libxml/parserInternals.h>
+#include <libxml/SAX2.h>
 #include "parser.h"
 
 /* No network, no entity loading, errors recovered and never printed; the
@@ -145,14 +147,178 @@ static void merge_roots(htmlDocPtr doc)
         }
 }
 
+/*
+ * Pruning at parse time (parser_opts.no_prune turns it off). libxml2 builds
+ * its tree through SAX callbacks; the ones below wrap its own (xmlSAX2*) and
+ * leave out what no module of the parser ever reads, before it costs a node:
+ *
+ * - every attribute not in keep_attrs[] (an xmlAttr is a node, a text child
+ *   and two strings: on pages of dense markup, data-*, srcset, onclick,
+ *   width, aria-* are a large part of the tree);
+ * - comments;
+ * - white space that separates nothing (idle_space());
+ * - the text of <style>, and of <script> unless its type says JSON (the
+ *   JSON-LD that jsonld.c reads): the extraction skips that text, and on
+ *   real pages it is often most of the bytes.
+ *
+ * The output is the same with and without: veille-parser-eval --no-prune
+ * compares (bench/parser/README.md, Memory).
+ *
+ * THE ONE LIST of the attributes the parser reads. A module that starts
+ * reading another attribute (parser_html_attr(n, "...")), or an attribute
+ * on other elements than listed, adds it here, or it will never see it.
+ */
+struct keep_attr {
+        const char *name;
+        const char *const *on; /* only on these elements; NULL: on any */
+};
+
+static const char *const on_link_base[] = { "link", "base", NULL };
+static const char *const on_meta[] = { "meta", NULL };
+static const char *const on_script[] = { "script", NULL };
+
+static const struct keep_attr keep_attrs[] = {
+        { "aria-hidden", NULL },  /* extract.c: hidden chrome */
+        { "class", NULL },        /* extract.c, meta.c: class words */
+        { "content", NULL },      /* meta.c: <meta>, itemprop dates */
+        { "datetime", NULL },     /* meta.c: <time datetime> */
+        { "hidden", NULL },       /* extract.c */
+        { "href", on_link_base }, /* meta.c: canonical, image_src, base */
+        { "http-equiv", on_meta },
+        { "id", NULL },           /* extract.c, meta.c: id words */
+        { "itemprop", NULL },     /* meta.c: microdata */
+        { "lang", NULL },         /* meta.c: <html lang> */
+        { "name", on_meta },      /* meta.c */
+        { "property", on_meta },  /* meta.c: OpenGraph */
+        { "pubdate", NULL },      /* meta.c: <time pubdate> */
+        { "rel", NULL },          /* meta.c: canonical, rel=author */
+        { "role", NULL },         /* extract.c: role=navigation... */
+        { "style", NULL },        /* extract.c: display:none */
+        { "type", on_script },    /* jsonld.c: application/ld+json */
+        { "xml:lang", NULL },     /* meta.c */
+        { NULL, NULL },
+};
+
+/* attribute and element names come lowercased from libxml2's HTML parser */
+static bool keep_attr(const xmlChar *el, const xmlChar *name)
+{
+        for (const struct keep_attr *k = keep_attrs; k->name; k++) {
+                if (k->name[0] != (char)name[0] ||
+                    strcmp(k->name + 1, (const char *)name + 1) != 0)
+                        continue;
+                if (!k->on)
+                        return true;
+                for (const char *const *e = k->on; *e; e++)
+                        if (strcmp(*e, (const char *)el) == 0)
+                                return true;
+                return false;
+        }
+        return false;
+}
+
+#define PRUNE_MAX_ATTRS 64 /* kept attributes of one element (pairs) */
+
+static void prune_start(void *ctx, const xmlChar *name, const xmlChar **atts)
+{
+        const xmlChar *kept[2 * PRUNE_MAX_ATTRS + 1];
+        int n = 0;
+
+        if (atts) {
+                for (int i = 0; atts[i] && n < 2 * PRUNE_MAX_ATTRS; i += 2) {
+                        if (!keep_attr(name, atts[i]))
+                                continue;
+                        kept[n++] = atts[i];
+                        kept[n++] = atts[i + 1];
+                }
+                kept[n] = NULL;
+        }
+        xmlSAX2StartElement(ctx, name, n ? kept : NULL);
+}
+
+/* the text of the current element is code the parser never reads */
+static bool raw_code(htmlParserCtxtPtr ctxt)
+{
+        const xmlNode *n = ctxt->node;
+        const char *type;
+
+        if (!n || n->type != XML_ELEMENT_NODE || !n->name)
+                return false;
+        if (strcmp((const char *)n->name, "style") == 0)
+                return true;
+        if (strcmp((const char *)n->name, "script") != 0)
+                return false;
+        type = parser_html_attr(n, "type");
+        for (; type && *type; type++)
+                if (strncasecmp(type, "json", 4) == 0)
+                        return false;
+        return true;
+}
+
+static void prune_cdata(void *ctx, const xmlChar *value, int len)
+{
+        if (!raw_code(ctx))
+                xmlSAX2CDataBlock(ctx, value, len);
+}
+
+/* White space that separates nothing: right after a block element, or
+ * first in one (leaving or entering a block is a word boundary already),
+ * outside <pre>. Most text nodes of real pages are these indentations. */
+static bool idle_space(htmlParserCtxtPtr ctxt, const xmlChar *s, int len)
+{
+        const xmlNode *n = ctxt->node, *last;
+
+        if (!n)
+                return false;
+        for (int i = 0; i < len; i++)
+                if (s[i] != ' ' && s[i] != '\n' && s[i] != '\t' &&
+                    s[i] != '\r' && s[i] != '\f')
+                        return false;
+        last = n->last;
+        if (last ? !(last->type == XML_ELEMENT_NODE &&
+                     parser_html_is_block(last)) :
+                   !parser_html_is_block(n))
+                return false;
+        for (; n && n->type == XML_ELEMENT_NODE; n = n->parent)
+                if (strcmp((const char *)n->name, "pre") == 0)
+                        return false;
+        return true;
+}
+
+static void prune_characters(void *ctx, const xmlChar *value, int len)
+{
+        if (!raw_code(ctx) && !idle_space(ctx, value, len))
+                xmlSAX2Characters(ctx, value, len);
+}
+
+static void prune_comment(void *ctx, const xmlChar *value)
+{
+        (void)ctx;
+        (void)value;
+}
+
+/* Checked before wrapping: a libxml2 whose HTML defaults are not these
+ * parses unpruned rather than wrongly. */
+static void prune_setup(htmlParserCtxtPtr ctxt)
+{
+        xmlSAXHandler *sax = ctxt->sax;
+
+        if (!sax || sax->startElement != xmlSAX2StartElement ||
+            sax->characters != xmlSAX2Characters ||
+            sax->cdataBlock != xmlSAX2CDataBlock)
+                return;
+        sax->startElement = prune_start;
+        sax->characters = prune_characters;
+        sax->cdataBlock = prune_cdata;
+        sax->comment = prune_comment;
+}
+
 /* parser_html_parse(); @p own, when not NULL, holds @p html (malloc'd),
  * freed once libxml2 has its copy. */
 static htmlDocPtr parse(const char *html, size_t len, char **own,
-                        const char *url, struct vl_err *err)
+                        const char *url, bool prune, struct vl_err *err)
 {
         htmlParserCtxtPtr ctxt = NULL;
         htmlDocPtr doc = NULL;
-        xmlParserInputBufferPtr buf;
         xmlParserInputPtr in;
 
         if (len > INT_MAX) {
@@ -168,31 +334,28 @@ static htmlDocPtr parse(const char *html, size_t len, char **own,
                 vl_err_set(err, VL_FATAL, "cannot allocate html parser");
                 goto out;
         }
-        /* htmlCtxtReadMemory() told "UTF-8" would convert libxml2's copy
-         * of the page into a third one (UTF-8 to UTF-8): 20 MB more for a
-         * 10 MB page. Our @p html is valid UTF-8 without BOM: the context
-         * is told so and reads it as it is (HTML_PARSE_IGNORE_ENC keeps the
-         * page's own charset claims out). */
-        buf = xmlParserInputBufferCreateMem(html, (int)len,
-                                            XML_CHAR_ENCODING_NONE);
-        in = buf ? xmlNewIOInputStream(ctxt, buf, XML_CHAR_ENCODING_NONE) :
-                   NULL;
+        /* libxml2 reads our text where it is: an input stream without an
+         * input buffer (xmlParserInputBufferCreateMem() would copy the
+         * page into a buffer grown by doubling: 16 MiB for a 10 MB page,
+         * and the copying). Our @p html is valid UTF-8 without BOM or NUL
+         * and NUL-terminated, so the context is told UTF-8 and nothing is
+         * converted or switched (HTML_PARSE_IGNORE_ENC keeps the page's
+         * own charset claims out); libxml2 never frees it (in->free is
+         * NULL), the caller does, after the parse. */
+        in = xmlNewInputStream(ctxt);
         if (!in) {
-                if (buf)
-                        xmlFreeParserInputBuffer(buf);
                 vl_err_set(err, VL_FATAL, "cannot allocate html input");
                 goto out;
         }
+        in->base = in->cur = (const xmlChar *)html;
+        in->end = in->base + len;
+        in->length = (int)len;
         if (url)
                 in->filename = (char *)xmlStrdup((const xmlChar *)url);
         inputPush(ctxt, in);
-        if (own) {
-                /* libxml2 parses its copy: ours would only add to the peak
-                 * of a large page */
-                free(*own);
-                *own = NULL;
-        }
         htmlCtxtUseOptions(ctxt, PARSER_HTML_OPTS);
+        if (prune)
+                prune_setup(ctxt);
         ctxt->charset = XML_CHAR_ENCODING_UTF8;
         htmlParseDocument(ctxt);
         doc = ctxt->myDoc;
@@ -210,19 +373,23 @@ static htmlDocPtr parse(const char *html, size_t len, char **own,
 out:
         if (ctxt)
                 htmlFreeParserCtxt(ctxt);
+        if (own) {
+                free(*own);
+                *own = NULL;
+        }
         return doc;
 }
 
 htmlDocPtr parser_html_parse(const char *html, size_t len, const char *url,
                              struct vl_err *err)
 {
-        return parse(html, len, NULL, url, err);
+        return parse(html, len, NULL, url, true, err);
 }
 
 htmlDocPtr parser_html_parse_take(char **html, size_t len, const char *url,
-                                  struct vl_err *err)
+                                  bool prune, struct vl_err *err)
 {
-        return parse(*html, len, html, url, err);
+        return parse(*html, len, html, url, prune, err);
 }
 
 const char *parser_html_name(const xmlNode *n)
@@ -243,7 +410,9 @@ const char *parser_html_attr(const xmlNode *n, const char *name)
         if (!n || n->type != XML_ELEMENT_NODE)
                 return NULL;
         for (const xmlAttr *a = n->properties; a; a = a->next) {
+                /* the first byte, case folded, rules most out cheaply */
                 if (!a->name ||
+                    (a->name[0] | 0x20) != ((unsigned char)name[0] | 0x20) ||
                     strcasecmp((const char *)a->name, name) != 0)
                         continue;
                 if (!a->children)
@@ -376,4 +545,14 @@ char *parser_html_text_filter(xmlNode *n, bool (*skip)(const xmlNode *))
                         break;
         }
         return vl_text_take(&tb);
+}
+
+void parser_html_free(htmlDocPtr doc, size_t page_len)
+{
+        xmlFreeDoc(doc);
+        /* the tree of a large page is tens of MB of small blocks in the
+         * heap: given back to the system now, not held resident under
+         * what the article's text and JSON take next */
+        if (page_len >= PARSER_HTML_TRIM_BYTES)
+                malloc_trim(0);
 }

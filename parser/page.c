@@ -26,15 +26,13 @@ static json_t *jarr(json_t *o, const char *key)
         return json_is_array(v) ? v : NULL;
 }
 
-enum vl_rc parser_page_decode(struct parser_page *pg, const char *json,
-                              size_t len, int64_t max_body,
-                              struct vl_err *err)
+/* Everything but the body. */
+static enum vl_rc decode_head(struct parser_page *pg, const char *json,
+                              size_t len, struct vl_err *err)
 {
         json_error_t jerr;
-        json_t *http, *item, *b64;
+        json_t *http, *item;
         const char *schema;
-        struct vl_err derr;
-        size_t blen;
 
         memset(pg, 0, sizeof(*pg));
         pg->root = json_loadb(json, len, 0, &jerr);
@@ -80,6 +78,33 @@ enum vl_rc parser_page_decode(struct parser_page *pg, const char *json,
                 pg->item_authors = jarr(item, "authors");
                 pg->item_categories = jarr(item, "categories");
         }
+        return VL_OK;
+}
+
+static enum vl_rc check_size(struct parser_page *pg, int64_t max_body,
+                             struct vl_err *err)
+{
+        pg->too_large = max_body > 0 && pg->body_len > (size_t)max_body;
+        if (pg->too_large)
+                return vl_err_set(err, VL_REJECT,
+                                  "page too large: %zu bytes, "
+                                  "parser.max.body.bytes is %lld",
+                                  pg->body_len, (long long)max_body);
+        if (pg->body_len == 0)
+                return vl_err_set(err, VL_REJECT, "empty page '%s'", pg->url);
+        return VL_OK;
+}
+
+enum vl_rc parser_page_decode(struct parser_page *pg, const char *json,
+                              size_t len, int64_t max_body,
+                              struct vl_err *err)
+{
+        struct vl_err derr;
+        json_t *b64;
+        size_t blen;
+
+        if (decode_head(pg, json, len, err) != VL_OK)
+                return VL_REJECT;
         b64 = json_object_get(pg->root, "body_b64");
         if (!json_is_string(b64))
                 return vl_err_set(err, VL_REJECT,
@@ -101,21 +126,27 @@ enum vl_rc parser_page_decode(struct parser_page *pg, const char *json,
         /* the encoded copy is a third larger than the page: gone now
          * (peak memory on the largest pages) */
         json_object_del(pg->root, "body_b64");
-        pg->too_large = max_body > 0 && pg->body_len > (size_t)max_body;
-        if (pg->too_large)
-                return vl_err_set(err, VL_REJECT,
-                                  "page too large: %zu bytes, "
-                                  "parser.max.body.bytes is %lld",
-                                  pg->body_len, (long long)max_body);
-        if (pg->body_len == 0)
-                return vl_err_set(err, VL_REJECT, "empty page '%s'", pg->url);
-        return VL_OK;
+        return check_size(pg, max_body, err);
+}
+
+enum vl_rc parser_page_decode_borrowed(struct parser_page *pg,
+                                       const char *json, size_t len,
+                                       const char *body, size_t body_len,
+                                       int64_t max_body, struct vl_err *err)
+{
+        if (decode_head(pg, json, len, err) != VL_OK)
+                return VL_REJECT;
+        pg->body = (unsigned char *)(uintptr_t)body; /* never written */
+        pg->body_len = body_len;
+        pg->body_borrowed = true;
+        return check_size(pg, max_body, err);
 }
 
 void parser_page_release(struct parser_page *pg)
 {
         json_decref(pg->root);
-        free(pg->body);
+        if (!pg->body_borrowed)
+                free(pg->body);
         memset(pg, 0, sizeof(*pg));
 }
 
@@ -131,7 +162,7 @@ char *parser_page_wrap(const char *raw, size_t n, const char *url,
         canon = vl_url_canonical(url, &err);
         vl_article_id(canon ? canon : url, id);
         vl_time_rfc3339(now);
-        b64 = vl_base64_encode(raw, n, &blen);
+        b64 = raw ? vl_base64_encode(raw, n, &blen) : NULL;
         json_object_set_new(page, "schema", json_string(PARSER_SCHEMA_PAGE));
         json_object_set_new(page, "id", json_string(id));
         json_object_set_new(page, "url", vl_json_str(url));
@@ -143,7 +174,8 @@ char *parser_page_wrap(const char *raw, size_t n, const char *url,
         if (charset && *charset)
                 json_object_set_new(http, "charset", vl_json_str(charset));
         json_object_set_new(page, "http", http);
-        json_object_set_new(page, "body_b64", json_stringn(b64, blen));
+        if (b64)
+                json_object_set_new(page, "body_b64", json_stringn(b64, blen));
         json_object_set_new(page, "body_bytes", json_integer((json_int_t)n));
         free(b64);
         free(canon);

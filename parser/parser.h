@@ -166,9 +166,21 @@ htmlDocPtr parser_html_parse(const char *html, size_t len, const char *url,
                              struct vl_err *err);
 /** @brief parser_html_parse() of @p *html (malloc'd), which is freed (and
  * set to NULL) as soon as libxml2 has copied it, not to hold a large page
- * twice during the parse. */
+ * twice during the parse.
+ * @param prune leave out of the tree what no module reads (attributes not
+ * in html.c's keep list, comments, the text of <style> and of non-JSON
+ * <script>, white space that separates nothing): a smaller tree, a faster
+ * parse, the same article;
+ * parser_html_parse() always prunes. */
 htmlDocPtr parser_html_parse_take(char **html, size_t len, const char *url,
-                                  struct vl_err *err);
+                                  bool prune, struct vl_err *err);
+/** Pages from this size up have their tree's memory given back to the
+ * system when it is freed (parser_html_free()). */
+#define PARSER_HTML_TRIM_BYTES (1 << 20)
+/** @brief xmlFreeDoc(), then, for a page of @p page_len bytes from
+ * PARSER_HTML_TRIM_BYTES up, malloc_trim(): the freed tree is not left
+ * resident under the rest of the work. */
+void parser_html_free(htmlDocPtr doc, size_t page_len);
 /** @returns the element's attribute @p name (case-insensitive), borrowed
  * from the tree, or NULL. */
 const char *parser_html_attr(const xmlNode *n, const char *name);
@@ -264,6 +276,7 @@ struct parser_page {
         unsigned char *body;     /* owned, NUL-terminated */
         size_t body_len;
         bool too_large;          /* why decode refused it */
+        bool body_borrowed;      /* body is the caller's, not freed */
 };
 
 /**
@@ -274,9 +287,22 @@ struct parser_page {
 enum vl_rc parser_page_decode(struct parser_page *pg, const char *json,
                               size_t len, int64_t max_body,
                               struct vl_err *err);
+/**
+ * @brief The same for an event without "body_b64", whose body is
+ * @p body (NUL-terminated, borrowed: it must outlive @p pg, and
+ * parser_page_release() leaves it alone). One-shot mode: the file is the
+ * body, not copied into an event and decoded back (two copies of a large
+ * page less).
+ */
+enum vl_rc parser_page_decode_borrowed(struct parser_page *pg,
+                                       const char *json, size_t len,
+                                       const char *body, size_t body_len,
+                                       int64_t max_body, struct vl_err *err);
 void parser_page_release(struct parser_page *pg);
 /**
  * @brief One-shot mode: wrap raw HTML in a page event.
+ * @param raw the page, or NULL: the event without "body_b64" (see
+ * parser_page_decode_borrowed()), @p n still its "body_bytes".
  * @param url the page URL; @param charset the HTTP charset, may be NULL.
  * @returns new JSON text (compact), its length in @p len.
  */
@@ -432,6 +458,9 @@ struct parser_opts {
         /* the article only serialised (res->json), not also as an object
          * (res->article): the daemon's way, one copy less of a large one */
         bool json_only;
+        /* build libxml2's whole tree, attributes and comments included
+         * (parser_html_parse_take(): the same article, more memory) */
+        bool no_prune;
 };
 
 struct parser_result {

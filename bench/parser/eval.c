@@ -100,6 +100,8 @@ static int cmp_page_f1(const void *a, const void *b)
  * gave no article). */
 static size_t refused[PARSER_REASONS];
 static int64_t min_words; /* --min-words */
+static bool no_prune;      /* --no-prune */
+static const char *dump_json; /* --dump-json DIR */
 
 static void extract(const struct page *p, char **pred)
 {
@@ -122,7 +124,20 @@ static void extract(const struct page *p, char **pred)
         o.now_ms = 0;
         /* the timed passes build the article as the daemon does */
         o.json_only = !pred;
+        o.no_prune = no_prune;
         if (parser_article_build(&pg, &o, &res, &err) == VL_OK) {
+                if (pred && dump_json) {
+                        char path[4096];
+                        FILE *f;
+
+                        snprintf(path, sizeof(path), "%s/%s.json", dump_json,
+                                 p->id);
+                        f = fopen(path, "wb");
+                        if (f) {
+                                fwrite(res.json, 1, res.json_len, f);
+                                fclose(f);
+                        }
+                }
                 if (pred) {
                         const char *t = json_string_value(
                                 json_object_get(res.article, "text"));
@@ -160,7 +175,11 @@ static void usage(FILE *f)
 "  --min-words N  parser.min.words (default 0: no page is too short)\n"
 "  --score-dir DIR  score the texts DIR/<id>.txt (another extractor's\n"
 "               output; a missing file is an empty text) instead of\n"
-"               running the extraction; implies --no-speed\n");
+"               running the extraction; implies --no-speed\n"
+"  --no-prune   libxml2 builds its whole tree (parser_opts.no_prune):\n"
+"               attributes, comments and script text the parser never\n"
+"               reads included\n"
+"  --dump-json DIR  write each article event to DIR/<id>.json\n");
 }
 
 /* 1 for the pages held out of the tuning: one in three, by the FNV-1a
@@ -206,6 +225,10 @@ int main(int argc, char **argv)
                         min_words = atoll(argv[++a]);
                 else if (!strcmp(argv[a], "--debug"))
                         debug = true;
+                else if (!strcmp(argv[a], "--no-prune"))
+                        no_prune = true;
+                else if (!strcmp(argv[a], "--dump-json") && a + 1 < argc)
+                        dump_json = argv[++a];
                 else if (!strcmp(argv[a], "--no-speed"))
                         speed = false;
                 else if (!strcmp(argv[a], "--help") || !strcmp(argv[a], "-h")) {

@@ -180,3 +180,26 @@ metric_series() {
   curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics" 2>/dev/null |
     awk -v s="$2" '$1 == s {print $2; found=1} END {if (!found) print 0}'
 }
+
+# check_dead_letters STAGE TSV KEY=MESSAGE...: the dead letters in TSV
+# (from `consume veille.dlq`) hold one from STAGE, class reject, for each
+# input KEY, its message containing MESSAGE
+check_dead_letters() {
+  local stage=$1 tsv=$2; shift 2
+  /usr/bin/python3 - "$stage" "$tsv" "$@" <<'PYEOF'
+import json, sys
+stage, tsv, wants = sys.argv[1], sys.argv[2], sys.argv[3:]
+recs = {}
+for l in open(tsv):
+    if l.strip():
+        r = json.loads(l.split("\t", 1)[1])
+        recs[r["input"]["key"]] = r
+for w in wants:
+    key, msg = w.split("=", 1)
+    r = recs.get(key)
+    assert r, f"no dead letter for {key}: {sorted(recs)}"
+    assert r["stage"] == stage and r["error"]["class"] == "reject", r
+    assert msg in r["error"]["message"], f"{key}: {r['error']['message']!r}, want {msg!r}"
+    print(f"ok: {key} -> {r['error']['message']}")
+PYEOF
+}
