@@ -17,7 +17,8 @@
  *    penalised) plus its siblings that score close to it.
  * 5. Blocks: paragraphs, headings, list items, quotes, tables and pre cut
  *    from the root; teasers, chrome lines, bylines, link-dense lines and the
- *    title repeated are left out.
+ *    title repeated are left out, and so are the lists of teasers under
+ *    their heading ("Also in World News": teaser_lists()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,11 @@
 #define AB_FOLD_BYTES 20000
 #define MAX_ROOTS 64
 #define RETRY_BELOW_CHARS 500 /* gentler cleaning below this much text */
+/* A sibling of the content root joins it when it scores this much (or a
+ * fifth of the root's score, if more): about three paragraphs of prose.
+ * Readability's 10 let in the boxes beside the story ("Related", a list
+ * of teasers with a line of text each). */
+#define MIN_SIBLING_SCORE 30
 
 /* What an element's tag says, looked up once per page (attach()) so that
  * the walks test bits instead of comparing names. */
@@ -202,7 +208,8 @@ static const char *const small_neg[] = {
         "share", "sharing", "social", "breadcrumb", "popup", "modal",
         "signup", "login", "byline", "author-bio", "skip-link", "sr-only",
         "screen-reader", "visually-hidden", "tags", "taglist", "print-only",
-        NULL,
+        "profile", "postmetadata", "post-meta", "entry-meta", "author-info",
+        "author-box", "about-author", "authorbox", NULL,
 };
 #define SMALL_CHROME_BYTES 800
 /* class/id words that condemn an element unless a positive word saves it */
@@ -229,7 +236,7 @@ static const char *const weight_neg[] = {
         "footnote", "masthead", "media", "meta", "outbrain", "promo",
         "related", "scroll", "share", "shoutbox", "sidebar", "skyscraper",
         "sponsor", "shopping", "tags", "tool", "widget", "byline", "author",
-        "caption", "lire", "aussi", "teaser", "rubrique", NULL,
+        "caption", "lire", "aussi", "teaser", "rubrique", "profile", NULL,
 };
 
 /* Class names that name the post's categories, tags or author (WordPress
@@ -859,7 +866,8 @@ static bool ends_sentence(const char *t)
 static int gather(struct ctx *c, xmlNode *top, xmlNode **out, int max)
 {
         double ts = NI(top)->score;
-        double threshold = ts * 0.2 > 10 ? ts * 0.2 : 10;
+        double threshold = ts * 0.2 > MIN_SIBLING_SCORE ? ts * 0.2 :
+                           MIN_SIBLING_SCORE;
         const char *tclass = parser_html_attr(top, "class");
         int n = 0;
 
@@ -1059,7 +1067,25 @@ static const char *const chrome_phrases[] = {
         "inappropriate content", "readers comments", "reader comments",
         "story comments", "commenters to register", "log in to comment",
         "login to comment", "signaler un abus", "signaler un contenu",
-        "connectez vous pour commenter", NULL,
+        "connectez vous pour commenter", "you may use these html tags",
+        "some html allowed", "html tags allowed",
+        "line and paragraph breaks are automatic",
+        "your email address will not be published",
+        "your email will not be published", "required fields are marked",
+        "before posting your comment", "sign in to comment",
+        "you can follow any responses to this entry",
+        "letters and numbers you entered", "votre adresse e mail ne sera pas",
+        "votre adresse de messagerie ne sera pas",
+        "les champs obligatoires sont indiques",
+        /* article tools and notices about the site, not the story */
+        "printer friendly", "send this article to", "email this article",
+        "e mail this article", "email this story", "e mail this story",
+        "not responsible for the content of external",
+        "trackback this entry", "trackback url",
+        "comments above are from readers", "comments from the readers",
+        "comment posters are responsible", "this feedback is now closed",
+        "your comment will not be published",
+        "search for more stories on this topic", NULL,
 };
 static const char *const social_words[] = {
         "facebook", "twitter", "x", "whatsapp", "linkedin", "email",
@@ -1173,6 +1199,17 @@ struct emitter {
         size_t all;  /* text bytes of the pending block */
         size_t link; /* of which in links */
         int br;
+        /* per block of out: its link density and whether a heading of
+         * teasers ("Also in World News") came before it (teaser_lists()) */
+        struct bnote {
+                float ld;
+                bool lead;   /* the block is such a heading */
+                bool after;  /* such a heading, left out, came before it */
+                bool link;   /* a line of links, left out, came before it */
+        } *notes;
+        int nnotes, capnotes;
+        bool lead; /* a heading of teasers was just left out */
+        bool linkline; /* a line of links was just left out */
 };
 
 static bool in_folded(const struct parser_strv *sv, const char *f)
@@ -1238,13 +1275,85 @@ static bool may_fold_to(const char *f, size_t len)
         return f && len <= 2 * strlen(f) + 64;
 }
 
+/* The heading of a list of teasers or of a comment section: "Also in
+ * World News", "More Manitoba headlines", "Don't miss", "Post a comment".
+ * What follows it is the page's until prose ends the list. */
+#define SECTION_LEAD_WORDS 8
+static bool lead_key(const char *key)
+{
+        static const char *const leads[] = {
+                "also in", "more in", "more from", "more on this story",
+                "other news", "other stories", "related", "don t miss",
+                "dont miss", "post a comment", "leave a reply",
+                "leave a comment", "add a comment", "add your comment",
+                "have your say", "you may also like", "you might also like",
+                "recommended", "most popular", "most read", "most viewed",
+                "latest news", "latest headlines", "top stories",
+                "more stories", "more news", "more headlines",
+                "external links", "see also", "laisser un commentaire",
+                "a lire aussi", "lire aussi", "sur le meme sujet",
+                "dans la meme rubrique", "les plus lus", "voir aussi",
+                "a voir aussi", "vos commentaires", "reagissez", NULL,
+        };
+        static const char *const tails[] = { "headlines", "news",
+                                             "stories", NULL };
+        size_t words = (size_t)parser_text_word_count(key);
+        size_t kl = strlen(key);
+        bool yes;
+
+        if (!words || words > SECTION_LEAD_WORDS)
+                return false;
+        yes = starts_any(key, leads);
+        /* "More Manitoba headlines", "Other Sports News" */
+        if (!yes && (parser_text_starts_word(key, "more") ||
+                     parser_text_starts_word(key, "other")))
+                for (const char *const *w = tails; *w && !yes; w++) {
+                        size_t wl = strlen(*w);
+
+                        yes = kl > wl && key[kl - wl - 1] == ' ' &&
+                              strcmp(key + kl - wl, *w) == 0;
+                }
+        return yes;
+}
+
+/* lead_key() of a line whose key is not at hand: most lines are ruled out
+ * before they are folded, by their length, their spaces or their first
+ * letter (the leads start with one of these, or with an accent). */
+#define SECTION_LEAD_BYTES 120
+static bool section_lead(const char *text, size_t len)
+{
+        const unsigned char *u = (const unsigned char *)text;
+        int spaces = 0;
+        char *key;
+        bool yes;
+
+        if (len > SECTION_LEAD_BYTES)
+                return false;
+        for (const char *p = text; *p; p++)
+                spaces += *p == ' ';
+        if (spaces > 2 * SECTION_LEAD_WORDS)
+                return false;
+        while (*u && *u < 0x80 && !((*u | 0x20) >= 'a' && (*u | 0x20) <= 'z')
+               && !(*u >= '0' && *u <= '9'))
+                u++;
+        if (!*u || (*u < 0x80 && !strchr("admoplrstyehv", *u | 0x20)))
+                return false;
+        key = line_key(text);
+        yes = lead_key(key);
+        free(key);
+        return yes;
+}
+
+/* Is @p text a block of the article? @p lead says whether it is the
+ * heading of a list of teasers (section_lead()), whatever the answer. */
 static bool keep(struct ctx *c, enum parser_block_kind kind, const char *text,
-                 double ld)
+                 double ld, bool *lead)
 {
         char *key, *f;
         bool ok = true;
         size_t words, len;
 
+        *lead = false;
         if (!*text)
                 return false;
         if (kind == PARSER_BLOCK_PRE)
@@ -1254,17 +1363,22 @@ static bool keep(struct ctx *c, enum parser_block_kind kind, const char *text,
         if (kind == PARSER_BLOCK_TABLE)
                 return len > CHROME_MAX_BYTES ||
                        !parser_extract_is_chrome(text);
-        if (ld > 0.5)
+        if (ld > 0.5) {
+                *lead = section_lead(text, len);
                 return false;
+        }
         words = (size_t)parser_text_word_count(text);
-        if (ld > 0 && teaser(text, len, words))
+        if (ld > 0 && teaser(text, len, words)) {
+                *lead = section_lead(text, len);
                 return false;
+        }
         /* a paragraph of text is no chrome line, byline (30 words at most)
          * or date line: the folding below is for the short lines */
         if (len > CHROME_MAX_BYTES && words > 30 &&
             !may_fold_to(c->title_f, len) && !may_fold_to(c->h1_f, len))
                 return true;
         key = line_key(text);
+        *lead = len <= SECTION_LEAD_BYTES && lead_key(key);
         if (chrome_line(text, len, key)) {
                 free(key);
                 return false;
@@ -1280,19 +1394,65 @@ static bool keep(struct ctx *c, enum parser_block_kind kind, const char *text,
         return ok;
 }
 
+
+/* Lists of teasers under their heading: "Also in World News", "More
+ * Manitoba headlines", "Don't miss", "Post a comment" followed by lines of
+ * links, short lines and the few lines of a teaser between two links.
+ * The list ends at the first paragraph of prose; the heading goes with the
+ * list, which must have links (a headline and a byline after a "Related"
+ * box at the top have none). */
+#define TEASER_LINK_DENSITY 0.5
+#define TEASER_SHORT_WORDS 8
+#define TEASER_SNIPPET_WORDS 40
+/* Notes for the blocks of out: the last one gets @p ld and what was left
+ * out before it; those added without flush() (tables, pre) nothing. */
+static void pad_notes(struct emitter *e)
+{
+        while (e->nnotes < e->out->n) {
+                if (e->nnotes == e->capnotes) {
+                        e->capnotes = e->capnotes ? e->capnotes * 2 : 32;
+                        e->notes = vl_xrealloc(e->notes, (size_t)e->capnotes *
+                                               sizeof(*e->notes));
+                }
+                memset(&e->notes[e->nnotes], 0, sizeof(*e->notes));
+                e->nnotes++;
+        }
+}
+
+static void note(struct emitter *e, float ld)
+{
+        pad_notes(e);
+        if (e->nnotes) {
+                struct bnote *n = &e->notes[e->nnotes - 1];
+
+                n->ld = ld;
+                n->after = e->lead;
+                n->link = e->linkline;
+                e->lead = e->linkline = false;
+        }
+}
+
 static void flush(struct emitter *e, enum parser_block_kind kind)
 {
         char *t = vl_text_take(&e->tb);
         double ld = e->all ? (double)e->link / (double)e->all : 0;
+        size_t len;
+        bool lead;
 
         /* without the slack of the growing buffer: the blocks of a large
          * article hold its text once, not up to twice */
-        t = vl_xrealloc(t, strlen(t) + 1);
+        len = strlen(t);
+        t = vl_xrealloc(t, len + 1);
 
-        if (keep(e->c, kind, t, ld))
+        if (keep(e->c, kind, t, ld, &lead)) {
                 parser_blocks_add_take(e->out, kind, t);
-        else
+                note(e, (float)ld);
+                e->notes[e->nnotes - 1].lead = lead;
+        } else {
                 free(t);
+                e->lead |= lead;
+                e->linkline |= len && ld > TEASER_LINK_DENSITY;
+        }
         e->all = e->link = 0;
         e->br = 0;
 }
@@ -1557,6 +1717,66 @@ static void emit_root(struct emitter *e, xmlNode *root)
 
 /* ------------------------------------------------------------ finishing */
 
+/* A line of links, left out by keep(), just before block @p i of @p n
+ * (i == n: after the last block). */
+static bool link_before(const struct emitter *e, int i, int n)
+{
+        return i == n ? e->linkline : i >= 0 && i < n && e->notes[i].link;
+}
+
+static void teaser_lists(struct emitter *e)
+{
+        struct parser_blocks *b = e->out;
+        bool *drop;
+        int o = 0;
+
+        pad_notes(e); /* the notes cover every block */
+        if (!b->n)
+                return;
+        drop = vl_xcalloc((size_t)b->n, sizeof(*drop));
+        for (int i = 0; i < b->n; i++) {
+                int start, j, links;
+
+                if (!e->notes[i].lead && !e->notes[i].after)
+                        continue;
+                start = e->notes[i].lead ? i + 1 : i;
+                links = 0;
+                for (j = start; j < b->n; j++) {
+                        const char *t = b->v[j].text;
+                        int words;
+
+                        links += e->notes[j].link;
+                        if (e->notes[j].lead)
+                                continue;
+                        words = parser_text_word_count(t);
+                        if (words < TEASER_SHORT_WORDS && !ends_sentence(t))
+                                continue;
+                        if (words < TEASER_SNIPPET_WORDS &&
+                            (e->notes[j].link || e->notes[j].ld > 0.2) &&
+                            (link_before(e, j + 1, b->n) ||
+                             (j + 1 < b->n && e->notes[j + 1].ld > 0.2)))
+                                continue;
+                        break;
+                }
+                links += link_before(e, j, b->n);
+                /* nothing to drop (nor the heading: a lead of its own) */
+                if (!links || j == i)
+                        continue;
+                for (int k = i; k < j; k++)
+                        drop[k] = true;
+                i = j - 1;
+        }
+        for (int i = 0; i < b->n; i++) {
+                if (drop[i]) {
+                        free(b->v[i].text);
+                        continue;
+                }
+                b->v[o++] = b->v[i];
+        }
+        b->n = o;
+        free(drop);
+}
+
 /* Drop repeated blocks and the headings left with nothing under them. */
 #define TAIL_CHROME_WORDS 6
 
@@ -1695,9 +1915,10 @@ static void body_blocks(struct ctx *c, const char *ab,
                 size_t l = strcspn(p, "\n");
                 char *line = vl_xstrndup(p, l);
                 char *t = vl_text_collapse(line);
+                bool lead;
 
                 free(line);
-                if (keep(c, PARSER_BLOCK_P, t, 0))
+                if (keep(c, PARSER_BLOCK_P, t, 0, &lead))
                         parser_blocks_add_take(out, PARSER_BLOCK_P, t);
                 else
                         free(t);
@@ -1871,6 +2092,8 @@ static void attempt(struct ctx *c, enum clean_level level,
         for (int i = 0; i < nroots; i++)
                 emit_root(&e, roots[i]);
         vl_text_release(&e.tb);
+        teaser_lists(&e);
+        free(e.notes);
         tidy(out);
 }
 

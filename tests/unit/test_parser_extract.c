@@ -271,6 +271,14 @@ Test(parser_extract, recognises_chrome_lines)
         cr_expect(parser_extract_is_chrome("\xc2\xa9 2024 Sahel Actu"));
         cr_expect(parser_extract_is_chrome("Ce site utilise des cookies pour "
                                            "vous offrir un meilleur service."));
+        /* comment forms and article tools */
+        cr_expect(parser_extract_is_chrome("Your email address will not be "
+                                           "published. Required fields are "
+                                           "marked *"));
+        cr_expect(parser_extract_is_chrome("You may use these HTML tags and "
+                                           "attributes: <a href=\"\">"));
+        cr_expect(parser_extract_is_chrome("Printer friendly page Send this "
+                                           "article to Friends by E-Mail"));
         cr_expect_not(parser_extract_is_chrome(P1));
         cr_expect_not(parser_extract_is_chrome("Le partage des terres reste "
                                                "un sujet sensible."));
@@ -457,6 +465,70 @@ Test(parser_extract, drops_cut_teasers)
         extract(html, NULL, &g);
         cr_expect_str_eq(g.text, P1 "\n\n" P2 "\n\nEt puis, plus rien ..."
                          "\n\n" P3);
+        release(&g);
+        free(html);
+}
+
+/* A list of teasers under its heading ("Also in World News"): links and
+ * the line of text under each; the list ends where prose comes back. */
+Test(parser_extract, drops_teaser_list_under_its_heading)
+{
+        char *html = wrap("<article><p>" P1 "</p><p>" P2 "</p>"
+                          "<h3>Also in World News</h3>"
+                          "<p><a href=\"/a\">Floods in the north: the "
+                          "army called in</a></p>"
+                          "<p>Soldiers were sent to the villages cut off by "
+                          "the water.</p>"
+                          "<p><a href=\"/b\">Elections postponed in the "
+                          "capital</a></p>"
+                          "<p>The vote is now planned for the spring.</p>"
+                          "<p><a href=\"/c\">More world news</a></p>"
+                          "</article>");
+        struct got g;
+
+        extract(html, NULL, &g);
+        cr_expect_str_eq(g.text, P1 "\n\n" P2);
+        release(&g);
+        free(html);
+}
+
+/* A box of links under "Don't miss" in the middle of the story goes; the
+ * story after it stays, and so does a heading of the kind with no links
+ * after it. */
+Test(parser_extract, teaser_heading_in_the_story)
+{
+        char *html = wrap("<article><p>" P1 "</p><h4>Don't miss</h4>"
+                          "<ul><li><a href=\"/a\">La crue de 2020 en "
+                          "images</a></li><li><a href=\"/b\">Les digues "
+                          "du fleuve</a></li></ul>"
+                          "<p>" P2 "</p><h4>Related</h4><p>" P3 "</p>"
+                          "</article>");
+        struct got g;
+
+        extract(html, NULL, &g);
+        cr_expect_str_eq(g.text, P1 "\n\n" P2 "\n\n" P3);
+        release(&g);
+        free(html);
+}
+
+/* A box beside the story that scores a little (two lines of teaser text)
+ * is not gathered with it as a sibling. */
+Test(parser_extract, small_sibling_box_is_not_gathered)
+{
+        char *html = wrap("<div id=\"page\"><div id=\"story\"><p>" P1
+                          "</p><p>" P2 "</p><p>" P3 "</p><p>" P1 "</p>"
+                          "<p>" P2 "</p></div>"
+                          "<div id=\"box\"><div>Harvest festival, in the "
+                          "old town, this weekend: music, food, crafts, and "
+                          "a parade for the children.</div>"
+                          "<div>New bridge opens, after two years of works, "
+                          "delays, protests, and a change of builder.</div>"
+                          "</div></div>");
+        struct got g;
+
+        extract(html, NULL, &g);
+        cr_expect_str_eq(g.text, P1 "\n\n" P2 "\n\n" P3 "\n\n" P1
+                         "\n\n" P2);
         release(&g);
         free(html);
 }
