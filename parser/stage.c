@@ -215,4 +215,5 @@ void parser_stage_setup(struct vl_stage *st, struct parser_conf *pc)
         st->process = parser_stage_process;
         st->oneshot_input = parser_stage_oneshot_input;
         st->destroy = parser_stage_destroy;
+        st->raw_value = true; /* parser_page_decode() reads by length */
 }

@@ -145,9 +145,32 @@ enum vl_rc vl_producer_send(struct vl_producer *p, const struct vl_rec *rec,
                                      err);
 }
 
+static enum vl_rc send_flags(struct vl_producer *p, const struct vl_rec *rec,
+                             int32_t partition, int msgflags, void *opaque,
+                             struct vl_err *err);
+
 enum vl_rc vl_producer_send_part(struct vl_producer *p,
                                  const struct vl_rec *rec, int32_t partition,
                                  void *opaque, struct vl_err *err)
+{
+        return send_flags(p, rec, partition, RD_KAFKA_MSG_F_COPY, opaque, err);
+}
+
+enum vl_rc vl_producer_send_take(struct vl_producer *p, struct vl_rec *rec,
+                                 void *opaque, struct vl_err *err)
+{
+        enum vl_rc rc = send_flags(p, rec, RD_KAFKA_PARTITION_UA,
+                                   rec->value ? RD_KAFKA_MSG_F_FREE : 0,
+                                   opaque, err);
+
+        if (rc == VL_OK)
+                rec->value = NULL; /* librdkafka frees it */
+        return rc;
+}
+
+static enum vl_rc send_flags(struct vl_producer *p, const struct vl_rec *rec,
+                             int32_t partition, int msgflags, void *opaque,
+                             struct vl_err *err)
 {
         for (;;) {
                 rd_kafka_headers_t *hdrs =
@@ -163,7 +186,7 @@ enum vl_rc vl_producer_send_part(struct vl_producer *p,
                         RD_KAFKA_V_KEY(rec->key,
                                        rec->key ? strlen(rec->key) : 0),
                         RD_KAFKA_V_VALUE(rec->value, rec->len),
-                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                        RD_KAFKA_V_MSGFLAGS(msgflags),
                         RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque),
                         RD_KAFKA_V_END);
                 if (!kerr)

@@ -32,6 +32,11 @@ enum vl_rc vl_producer_send(struct vl_producer *p, const struct vl_rec *rec,
 enum vl_rc vl_producer_send_part(struct vl_producer *p,
                                  const struct vl_rec *rec, int32_t partition,
                                  void *opaque, struct vl_err *err);
+/** @brief vl_producer_send() without the copy: on VL_OK the producer owns
+ * the record's value (malloc'ed; it frees it once delivered) and
+ * rec->value is NULL. A large article is not held twice. */
+enum vl_rc vl_producer_send_take(struct vl_producer *p, struct vl_rec *rec,
+                                 void *opaque, struct vl_err *err);
 /** @brief Serve delivery reports and logs. */
 void vl_producer_poll(struct vl_producer *p, int timeout_ms);
 /** @returns the number of messages still undelivered after the flush. */

@@ -19,7 +19,7 @@ struct vl_in {
         int64_t offset;
         const char *key; /* may be NULL */
         size_t key_len;
-        const char *value; /* NUL-terminated copy guaranteed */
+        const char *value; /* NUL-terminated copy, unless raw_value */
         size_t len;
         /** @returns a header's value (NUL-terminated copy) or NULL. */
         const char *(*header)(const struct vl_in *in, const char *name);
@@ -71,6 +71,10 @@ struct vl_stage {
         /** @brief Optional: SIGHUP. */
         enum vl_rc (*reload)(void *state, struct vl_err *err);
         void (*destroy)(void *state);
+        /** process() reads in->value by its length only: the runner hands
+         * it the Kafka message's own bytes instead of a NUL-terminated
+         * copy (a page event of 14 MB is not held twice). */
+        bool raw_value;
 };
 
 /** The keys of struct vl_stage_conf that every daemon has (output.topic,
