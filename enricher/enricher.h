@@ -185,6 +185,10 @@ struct enricher_gazetteer {
         size_t klen, kcap;
         struct enricher_gz_slot *slot; /* open addressing, power of two */
         size_t nslot, used;
+        /* one bit per hash of an alias's first word (ENRICHER_GZ_FIRST
+         * bits): most words begin no alias and are answered here, in
+         * 8 KiB that stay in cache, without a probe of the slot table */
+        uint64_t *first;
         struct enricher_fn_ent *fn; /* PER aliases by first word, sorted */
         size_t nfn;
         uint32_t *eslot; /* entities by canonical name: index + 1, or 0 */
@@ -195,6 +199,7 @@ struct enricher_gazetteer {
 
 #define ENRICHER_NONE UINT32_MAX
 #define ENRICHER_KEY_SEP '\x1f' /* between the words of a folded key */
+#define ENRICHER_GZ_FIRST (1u << 16)
 #define ENRICHER_MAX_TOK 12 /* aliases longer than this are refused */
 
 /** @returns new, empty gazetteer. */

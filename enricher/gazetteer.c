@@ -57,6 +57,7 @@ struct enricher_gazetteer *enricher_gazetteer_new(void)
 
         gz->nslot = 1024;
         gz->slot = vl_xcalloc(gz->nslot, sizeof(*gz->slot));
+        gz->first = vl_xcalloc(ENRICHER_GZ_FIRST / 64, sizeof(*gz->first));
         gz->neslot = 256;
         gz->eslot = vl_xcalloc(gz->neslot, sizeof(*gz->eslot));
         return gz;
@@ -73,6 +74,7 @@ void enricher_gazetteer_destroy(struct enricher_gazetteer *gz)
         free(gz->sig);
         free(gz->keys);
         free(gz->slot);
+        free(gz->first);
         free(gz->fn);
         free(gz->eslot);
         free(gz);
@@ -107,7 +109,10 @@ int64_t enricher_gazetteer_find(const struct enricher_gazetteer *gz,
                                 size_t n, uint64_t h)
 {
         size_t mask = gz->nslot - 1;
+        uint32_t b = (uint32_t)(h >> 40) & (ENRICHER_GZ_FIRST - 1);
 
+        if (n == 1 && !(gz->first[b / 64] >> (b % 64) & 1))
+                return -1;
         for (size_t s = (size_t)h & mask;; s = (s + 1) & mask) {
                 const struct enricher_gz_slot *sl = &gz->slot[s];
 
@@ -147,6 +152,11 @@ static struct enricher_gz_slot *slot_get(struct enricher_gazetteer *gz,
 {
         size_t s, mask;
 
+        if (n == 1) {
+                uint32_t b = (uint32_t)(h >> 40) & (ENRICHER_GZ_FIRST - 1);
+
+                gz->first[b / 64] |= 1ULL << (b % 64);
+        }
         if ((gz->used + 1) * 2 > gz->nslot)
                 slot_grow(gz);
         mask = gz->nslot - 1;
