@@ -96,12 +96,19 @@ vl_kafka_args() {
 # start_daemon NAME [ARGS...]: starts veille-NAME, sets PID_<NAME>
 start_daemon() {
   local name=$1; shift
+  _start_as "$name" "$name" "PID_${name^^}" "$@"
+}
+
+# _start_as NAME TAG PIDVAR [ARGS...]: veille-NAME in the background, its
+# output in $VL_TMP/TAG.out and .log, its pid in PIDVAR
+_start_as() {
+  local name=$1 tag=$2 var=$3; shift 3
   # shellcheck disable=SC2046
-  "$(vl_bin "$name" "$name")" $(vl_kafka_args) "$@" >>"$VL_TMP/$name.out" 2>>"$VL_TMP/$name.log" &
+  "$(vl_bin "$name" "$name")" $(vl_kafka_args) "$@" >>"$VL_TMP/$tag.out" 2>>"$VL_TMP/$tag.log" &
   local pid=$!
   VL_PIDS+=($pid)
-  printf -v "PID_${name^^}" '%s' "$pid"
-  log "started veille-$name (pid $pid)"
+  printf -v "$var" '%s' "$pid"
+  log "started veille-$name as $tag (pid $pid)"
 }
 
 # consume TOPIC OUTFILE: all messages currently in TOPIC as "key<TAB>value"
@@ -123,14 +130,20 @@ wait_keys() {
   wait_until "$t" _have_keys
 }
 
-# metric NAME METRIC: the value of METRIC from veille-NAME's /metrics (the
+# metrics_text NAME: veille-NAME's /metrics exposition, or nothing (the
 # daemon must run with --metrics.listen 127.0.0.1:0; its port is in its log)
-metric() {
+metrics_text() {
   local port
   port=$(grep -o 'serving /metrics and /healthz on http://127.0.0.1:[0-9]*' "$VL_TMP/$1.log" |
     tail -1 | sed 's/.*://')
-  [ -n "$port" ] || { echo 0; return; }
-  curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics" 2>/dev/null |
+  [ -n "$port" ] || return 0
+  curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics" 2>/dev/null || true
+}
+
+# metric NAME METRIC: the value of METRIC (its first series) from
+# veille-NAME's /metrics; 0 when absent
+metric() {
+  metrics_text "$1" |
     awk -v m="$2" '$1 ~ "^"m"[{ ]" {print $2; found=1} END {if (!found) print 0}'
 }
 
@@ -161,23 +174,14 @@ publish_generated_pages() {
 # /metrics; sets PID_<NAME>_<ID>
 start_instance() {
   local name=$1 id=$2; shift 2
-  # shellcheck disable=SC2046
-  "$(vl_bin "$name" "$name")" $(vl_kafka_args) "$@" >>"$VL_TMP/$name-$id.out" 2>>"$VL_TMP/$name-$id.log" &
-  local pid=$!
-  VL_PIDS+=($pid)
-  printf -v "PID_${name^^}_${id}" '%s' "$pid"
-  log "started veille-$name #$id (pid $pid)"
+  _start_as "$name" "$name-$id" "PID_${name^^}_${id}" "$@"
 }
 
 # metric_series NAME SERIES: the value of one series of veille-NAME's
 # /metrics, named with its labels as the exposition writes them
 # ('veille_parser_pages_total{result="stub"}'); 0 when absent
 metric_series() {
-  local port
-  port=$(grep -o 'serving /metrics and /healthz on http://127.0.0.1:[0-9]*' "$VL_TMP/$1.log" |
-    tail -1 | sed 's/.*://')
-  [ -n "$port" ] || { echo 0; return; }
-  curl -fsS --max-time 2 "http://127.0.0.1:$port/metrics" 2>/dev/null |
+  metrics_text "$1" |
     awk -v s="$2" '$1 == s {print $2; found=1} END {if (!found) print 0}'
 }
 

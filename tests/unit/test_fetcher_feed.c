@@ -17,6 +17,7 @@
 #include <libxml/parser.h>
 #include "veille/buf.h"
 #include "fetcher/fetcher.h"
+#include "vl_test.h"
 
 #define DATA VL_SOURCE_DIR "/tests/data/fetcher"
 #define BASE_URL "https://feeds.example/path/"
@@ -24,22 +25,6 @@
 static void setup(void)
 {
         xmlInitParser();
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-        struct vl_buf b;
-        struct vl_err err;
-        char *s;
-
-        vl_buf_init(&b, 0);
-        cr_assert_eq(vl_buf_read_file(&b, path, &err), VL_OK, "%s", err.msg);
-        s = vl_buf_take(&b, len);
-        if (!s) {
-                s = calloc(1, 1);
-                *len = 0;
-        }
-        return s;
 }
 
 static enum vl_rc parse_file(const char *dir, const char *name,
@@ -53,7 +38,7 @@ static enum vl_rc parse_file(const char *dir, const char *name,
 
         snprintf(path, sizeof(path), "%s/%s/%s", DATA, dir, name);
         snprintf(url, sizeof(url), "%s%s", BASE_URL, name);
-        buf = slurp(path, &len);
+        buf = vl_test_read(path, &len);
         rc = fetcher_feed_parse(feed, buf, len, url, FETCHER_FEED_AUTO, err);
         free(buf);
         return rc;
@@ -420,7 +405,7 @@ Test(fetcher_feed, truncated_anywhere_never_crashes, .init = setup)
         /* every prefix of a real feed: accepted or rejected, never more
          * items than the whole */
         snprintf(path, sizeof(path), "%s/feeds/atom_basic.xml", DATA);
-        buf = slurp(path, &len);
+        buf = vl_test_read(path, &len);
         for (size_t n = 0; n <= len; n += 7) {
                 struct fetcher_feed feed;
                 struct vl_err err;
@@ -610,7 +595,7 @@ Test(fetcher_feed, new_formats_truncated_anywhere, .init = setup)
                 int ok = 0;
 
                 snprintf(path, sizeof(path), "%s/feeds/%s", DATA, cases[c]);
-                buf = slurp(path, &len);
+                buf = vl_test_read(path, &len);
                 for (size_t n = 0; n <= len; n++) {
                         struct fetcher_feed feed;
                         struct vl_err err;

@@ -12,20 +12,10 @@
 #include "veille/buf.h"
 #include "veille/date.h"
 #include "sink/sink.h"
+#include "vl_test.h"
 
 #define DOC VL_SOURCE_DIR "/docs/watches.md"
 #define DATA VL_SOURCE_DIR "/tests/data/sink/"
-
-static char *read_text(const char *path)
-{
-        struct vl_buf b;
-        struct vl_err err = { 0 };
-
-        vl_buf_init(&b, 0);
-        cr_assert_eq(vl_buf_read_file(&b, path, &err), VL_OK, "%s", err.msg);
-        vl_buf_append(&b, "", 1, NULL);
-        return vl_buf_take(&b, NULL);
-}
 
 /* The blocks fenced as ```<lang>, in order, each as new text. */
 static int blocks(const char *doc, const char *lang, char **out, int max)
@@ -55,7 +45,7 @@ static int blocks(const char *doc, const char *lang, char **out, int max)
 
 static struct sink_watchset *doc_watches(void)
 {
-        char *doc = read_text(DOC), *b[64];
+        char *doc = vl_test_read(DOC, NULL), *b[64];
         struct vl_buf all;
         struct vl_err err = { 0 };
         struct sink_watchset *ws;
@@ -86,7 +76,7 @@ Test(sink_docs, examples_load)
 
 Test(sink_docs, bad_examples_give_their_message)
 {
-        char *doc = read_text(DOC), *bad[32], *msg[64];
+        char *doc = vl_test_read(DOC, NULL), *bad[32], *msg[64];
         int nbad, nmsg, i;
 
         nbad = blocks(doc, "watches-bad", bad, 32);
@@ -143,7 +133,7 @@ static char *matching(struct sink_watchset *ws, json_t *ev, long long now)
 Test(sink_docs, examples_match_the_doc_event)
 {
         struct sink_watchset *ws = doc_watches();
-        char *want = read_text(DATA "doc/event.expected"), *p, *got;
+        char *want = vl_test_read(DATA "doc/event.expected", NULL), *p, *got;
         char now_s[VL_DATE_LEN];
         struct vl_buf w;
         json_error_t jerr;
@@ -198,7 +188,7 @@ Test(sink_docs, examples_match_the_doc_event)
 Test(sink_docs, record_example_is_what_the_sink_publishes)
 {
         char dir[] = "/tmp/veille-sink-docs-XXXXXX", path[64];
-        char *doc = read_text(DOC), *js[8], *b[64], *value, *value2;
+        char *doc = vl_test_read(DOC, NULL), *js[8], *b[64], *value, *value2;
         static char prefix[] = "veille.watch.";
         struct sink_conf cf = { 0 };
         struct vl_out out;

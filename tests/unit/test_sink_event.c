@@ -10,6 +10,7 @@
 #include <criterion/criterion.h>
 #include "veille/buf.h"
 #include "sink/sink.h"
+#include "vl_test.h"
 
 #define DATA VL_SOURCE_DIR "/tests/data/sink/"
 
@@ -25,20 +26,10 @@ static const char watches[] =
         "recent: entity:Q965 within:30d\n"
         "ment: entity:Russie OR entity:\"Etats du Sahel\"\n";
 
-static char *read_text(const char *path, size_t *len)
-{
-        struct vl_buf b;
-        struct vl_err err = { 0 };
-
-        vl_buf_init(&b, 0);
-        cr_assert_eq(vl_buf_read_file(&b, path, &err), VL_OK, "%s", err.msg);
-        return vl_buf_take(&b, len);
-}
-
 /* The doc event with "@now" replaced by yesterday's date. */
 static char *doc_event(size_t *len)
 {
-        char *s = read_text(DATA "doc/event.json", len), *at, date[32];
+        char *s = vl_test_read(DATA "doc/event.json", len), *at, date[32];
         time_t t = time(NULL) - 86400;
         struct tm tm;
         struct vl_buf b;
@@ -196,7 +187,7 @@ Test(sink_event, sound_events_alike)
         cr_expect_geq(b.of.n, 3, "the odd event matches %d watches", b.of.n);
         for (i = 0; i < sizeof(golden) / sizeof(*golden); i++) {
                 snprintf(p, sizeof(p), DATA "%s.json", golden[i]);
-                s = read_text(p, &n);
+                s = vl_test_read(p, &n);
                 cr_expect(agree(&b, s, n), "%s", golden[i]);
                 free(s);
         }

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 #include "veille/buf.h"
 #include "sink/sink.h"
+#include "vl_test.h"
 
 #define DATA VL_SOURCE_DIR "/tests/data/sink/"
 
@@ -16,16 +17,6 @@ static int ends_with(const char *s, const char *suffix)
         size_t n = strlen(s), k = strlen(suffix);
 
         return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
-static char *read_text(const char *path, size_t *len)
-{
-        struct vl_buf b;
-        struct vl_err err = { 0 };
-
-        vl_buf_init(&b, 0);
-        cr_assert_eq(vl_buf_read_file(&b, path, &err), VL_OK, "%s", err.msg);
-        return vl_buf_take(&b, len);
 }
 
 /* "article": "@input" in an expected value stands for the input event. */
@@ -58,7 +49,7 @@ static int run_case(void *st, const char *name)
         int ok = 1, i;
 
         snprintf(path, sizeof(path), DATA "%s.json", name);
-        value = read_text(path, &len);
+        value = vl_test_read(path, &len);
         snprintf(path, sizeof(path), DATA "%s.expected.json", name);
         want = json_load_file(path, 0, NULL);
         cr_assert_not_null(want, "%s: cannot parse %s", name, path);
